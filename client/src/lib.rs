@@ -1,0 +1,1 @@
+//! pmm-client

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# The whole test suite, with all set-up, on a fresh machine: `scripts/test.sh`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test --workspace --locked "$@"

@@ -1,0 +1,307 @@
+//! Canonical JSON and the SHA-256 hash chain (SPEC §1). Pure functions.
+
+use serde_json::{Number, Value};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+use crate::event::Event;
+use crate::pyfmt;
+
+/// A value that canonical JSON cannot write (Python's `json.dumps` with
+/// `allow_nan=False` refuses the same).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CanonicalError {
+    #[error("number {0} is not finite (NaN and Infinity are refused)")]
+    NonFinite(String),
+}
+
+/// `json.dumps(value, sort_keys=True, separators=(",", ":"))`, byte for byte.
+pub fn canonical_json(value: &Value) -> Result<String, CanonicalError> {
+    let mut out = String::with_capacity(128);
+    write_canonical(value, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the canonical JSON of `value` to `out`.
+pub fn write_canonical(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(n, out)?,
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out)?;
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            // Rust orders `str` by UTF-8 bytes, which is code point order,
+            // the order Python's `sort_keys` uses.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(key, out);
+                out.push(':');
+                write_canonical(item, out)?;
+            }
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+fn write_number(n: &Number, out: &mut String) -> Result<(), CanonicalError> {
+    if pyfmt::number_is_int(n) {
+        // Python re-prints an int from its value: "-0" becomes "0".
+        let text = n.to_string();
+        if text.trim_start_matches('-').bytes().all(|b| b == b'0') {
+            out.push('0');
+        } else {
+            out.push_str(&text);
+        }
+        return Ok(());
+    }
+    let x = pyfmt::number_to_f64(n);
+    if !x.is_finite() {
+        return Err(CanonicalError::NonFinite(n.to_string()));
+    }
+    pyfmt::write_float_repr(x, out);
+    Ok(())
+}
+
+/// A JSON string with `ensure_ascii=True`: everything outside `' '..='~'`
+/// is escaped, non-BMP characters as UTF-16 surrogate pairs.
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    // Writing to a String cannot fail.
+                    let _ = write!(out, "\\u{:04x}", unit);
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// The payload hashed for a row: `{"id","ts","kind","content","meta","prev_hash"}`
+/// in canonical form (keys written in sorted order directly).
+pub fn canonical_payload(
+    id: i64,
+    ts: &str,
+    kind: &str,
+    content: &str,
+    meta: &Value,
+    prev_hash: Option<&str>,
+) -> Result<String, CanonicalError> {
+    let mut out = String::with_capacity(96 + content.len() + ts.len() + kind.len());
+    out.push_str("{\"content\":");
+    write_string(content, &mut out);
+    let _ = write!(out, ",\"id\":{id},\"kind\":");
+    write_string(kind, &mut out);
+    out.push_str(",\"meta\":");
+    write_canonical(meta, &mut out)?;
+    out.push_str(",\"prev_hash\":");
+    match prev_hash {
+        Some(h) => write_string(h, &mut out),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"ts\":");
+    write_string(ts, &mut out);
+    out.push('}');
+    Ok(out)
+}
+
+/// Lowercase hex SHA-256 of the canonical payload of a row.
+pub fn event_hash(
+    id: i64,
+    ts: &str,
+    kind: &str,
+    content: &str,
+    meta: &Value,
+    prev_hash: Option<&str>,
+) -> Result<String, CanonicalError> {
+    let payload = canonical_payload(id, ts, kind, content, meta, prev_hash)?;
+    Ok(hex::encode(Sha256::digest(payload.as_bytes())))
+}
+
+/// The hash an event should carry, from its own fields.
+pub fn hash_of(ev: &Event) -> Result<String, CanonicalError> {
+    event_hash(
+        ev.id,
+        &ev.ts,
+        &ev.kind,
+        &ev.content,
+        &ev.meta,
+        ev.prev_hash.as_deref(),
+    )
+}
+
+/// Why a row breaks the chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainFaultReason {
+    #[error("first row's prev_hash is not null")]
+    FirstPrevHashNotNull,
+    #[error("prev_hash does not match the previous row's hash")]
+    PrevHashMismatch,
+    #[error("stored hash does not match the recomputed hash")]
+    HashMismatch,
+    #[error("row cannot be hashed: {0}")]
+    Unhashable(CanonicalError),
+}
+
+/// The first row that fails verification, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("chain broken at id {id}: {reason}")]
+pub struct ChainFault {
+    pub id: i64,
+    pub reason: ChainFaultReason,
+}
+
+/// Verifies rows one at a time in id order (SPEC §1 `verify_chain`), so a
+/// ledger of any length is checked without holding it in memory.
+#[derive(Debug, Clone, Default)]
+pub struct ChainVerifier {
+    prev_hash: Option<String>,
+    checked: u64,
+}
+
+impl ChainVerifier {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Continues a chain whose last verified row had `last_hash`.
+    pub fn resume(last_hash: Option<String>, checked: u64) -> Self {
+        Self {
+            prev_hash: last_hash,
+            checked,
+        }
+    }
+
+    /// Rows verified so far.
+    pub fn checked(&self) -> u64 {
+        self.checked
+    }
+
+    /// The stored hash of the last verified row.
+    pub fn last_hash(&self) -> Option<&str> {
+        self.prev_hash.as_deref()
+    }
+
+    /// Checks the next row; on success it becomes the previous row.
+    pub fn check(&mut self, ev: &Event) -> Result<(), ChainFault> {
+        let fault = |reason| ChainFault { id: ev.id, reason };
+        if self.checked == 0 {
+            if ev.prev_hash.is_some() {
+                return Err(fault(ChainFaultReason::FirstPrevHashNotNull));
+            }
+        } else if ev.prev_hash != self.prev_hash {
+            return Err(fault(ChainFaultReason::PrevHashMismatch));
+        }
+        let recomputed = hash_of(ev).map_err(|e| fault(ChainFaultReason::Unhashable(e)))?;
+        if ev.hash.as_deref() != Some(recomputed.as_str()) {
+            return Err(fault(ChainFaultReason::HashMismatch));
+        }
+        self.prev_hash = ev.hash.clone();
+        self.checked += 1;
+        Ok(())
+    }
+}
+
+/// Verifies a whole sequence of rows; `Ok(count)` when every row verifies.
+pub fn verify_chain<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<u64, ChainFault> {
+    let mut verifier = ChainVerifier::new();
+    for ev in events {
+        verifier.check(ev)?;
+    }
+    Ok(verifier.checked())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn canon(text: &str) -> String {
+        let v: Value = serde_json::from_str(text).expect("test JSON");
+        canonical_json(&v).expect("canonical")
+    }
+
+    #[test]
+    fn sorts_keys_at_every_depth_without_whitespace() {
+        assert_eq!(
+            canon(r#"{"b": 1, "a": {"d": [1, 2], "c": null}}"#),
+            r#"{"a":{"c":null,"d":[1,2]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn escapes_like_python_ensure_ascii() {
+        let v = json!("é \u{1F331} \"q\" \\ / \n\r\t\u{08}\u{0c}\u{01}\u{7f}");
+        assert_eq!(
+            canonical_json(&v).unwrap(),
+            r#""\u00e9 \ud83c\udf31 \"q\" \\ / \n\r\t\b\f\u0001\u007f""#
+        );
+    }
+
+    #[test]
+    fn numbers_keep_python_types() {
+        assert_eq!(canon("[1, 1.0, 1e2, -0, 0.1, 1e-05, 123456789012345678901234567890]"),
+            "[1,1.0,100.0,0,0.1,1e-05,123456789012345678901234567890]");
+    }
+
+    #[test]
+    fn refuses_overflowing_floats() {
+        let v: Value = serde_json::from_str("[1e400]").unwrap();
+        assert!(matches!(canonical_json(&v), Err(CanonicalError::NonFinite(_))));
+    }
+
+    #[test]
+    fn verifier_reports_first_bad_row() {
+        let mut rows = Vec::new();
+        let mut prev: Option<String> = None;
+        for id in 1..=3 {
+            let mut ev = Event {
+                id,
+                ts: "2025-09-29T12:00:00+00:00".into(),
+                kind: "user".into(),
+                content: format!("hello {id}"),
+                meta: json!({"k": id}),
+                prev_hash: prev.clone(),
+                hash: None,
+            };
+            ev.hash = Some(hash_of(&ev).unwrap());
+            prev = ev.hash.clone();
+            rows.push(ev);
+        }
+        assert_eq!(verify_chain(&rows), Ok(3));
+        rows[1].content.push('!');
+        let fault = verify_chain(&rows).unwrap_err();
+        assert_eq!((fault.id, fault.reason), (2, ChainFaultReason::HashMismatch));
+        rows[1].content.pop();
+        rows[2].prev_hash = Some("0".repeat(64));
+        assert_eq!(verify_chain(&rows).unwrap_err().reason, ChainFaultReason::PrevHashMismatch);
+    }
+}

@@ -1,0 +1,352 @@
+//! The context block a language model reads before each reply (SPEC §5).
+//!
+//! [`ContextFolds`] holds everything the block shows (projection, metrics,
+//! stage, the newest reflections); [`render`] formats it. [`TailWindow`]
+//! keeps the last N rows and replays them into fresh folds on demand, since
+//! a block "as if the last N rows were the whole ledger" cannot be updated
+//! incrementally: its cost is bounded by N, not by the ledger.
+
+use std::sync::{Arc, LazyLock};
+
+use imbl::Vector;
+use regex::Regex;
+use serde_json::Value;
+
+use super::metrics::Metrics;
+use super::projection::Projection;
+use super::stage::{StageFold, TelemetryError};
+use super::{Fold, PY_WS_CLASS};
+use crate::event::Event;
+use crate::pyfmt;
+
+/// The fixed guidance line of the standard layout.
+pub const GUIDANCE: &str = "You may suggest personality adjustments when context supports it \
+(e.g., 'I should increase openness by 0.02'). Suggestions should be precise and justified.";
+/// How many of the newest reflections are remembered: the most a block can show.
+pub const MAX_REFLECTIONS: usize = 100;
+const COMMITMENT_TEXT_LIMIT: usize = 80;
+const REFLECTION_TEXT_LIMIT: usize = 120;
+const BUDGET_MIN_REMAINING: usize = 20;
+
+static MARKDOWN_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[`*_#>]+").expect("static regex"));
+static LIST_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    let ws = PY_WS_CLASS;
+    Regex::new(&format!(
+        r"^{ws}*(?:[-*•]+|\(?[A-Za-z]\)|\(?\d+\)|\d+\.){ws}*"
+    ))
+    .expect("static regex")
+});
+
+/// Parameters of a block; the defaults are the reference's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContextParams {
+    pub n_reflections: usize,
+    pub max_commitment_chars: usize,
+    pub max_reflection_chars: usize,
+    pub compact: bool,
+}
+
+impl Default for ContextParams {
+    fn default() -> Self {
+        ContextParams {
+            n_reflections: 3,
+            max_commitment_chars: 400,
+            max_reflection_chars: 600,
+            compact: false,
+        }
+    }
+}
+
+/// Why a block cannot be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContextError {
+    #[error("n_reflections {0} is above the maximum of {MAX_REFLECTIONS}")]
+    TooManyReflections(usize),
+    #[error("tail of {requested} rows is above the window of {capacity} rows kept")]
+    TailTooLong { requested: usize, capacity: usize },
+    #[error(transparent)]
+    Telemetry(#[from] TelemetryError),
+}
+
+/// A reflection as the block shows it.
+#[derive(Clone, Debug)]
+struct ReflectionLine {
+    ts: String,
+    text: String,
+}
+
+/// The newest reflections, already shortened.
+#[derive(Clone, Debug, Default)]
+pub struct Reflections {
+    newest: Vector<ReflectionLine>,
+}
+
+impl Fold for Reflections {
+    fn apply(&mut self, ev: &Event) {
+        if ev.kind != "reflection" {
+            return;
+        }
+        self.newest.push_back(ReflectionLine {
+            ts: ev.ts.clone(),
+            text: reflection_line(&ev.content),
+        });
+        if self.newest.len() > MAX_REFLECTIONS {
+            self.newest.pop_front();
+        }
+    }
+}
+
+/// Everything a context block shows, folded from one sequence of events.
+#[derive(Clone, Debug, Default)]
+pub struct ContextFolds {
+    pub projection: Projection,
+    pub metrics: Metrics,
+    pub stage: StageFold,
+    pub reflections: Reflections,
+}
+
+impl Fold for ContextFolds {
+    fn apply(&mut self, ev: &Event) {
+        self.projection.apply(ev);
+        self.metrics.apply(ev);
+        self.stage.apply(ev);
+        self.reflections.apply(ev);
+    }
+}
+
+impl ContextFolds {
+    /// Renders the block from these folds.
+    pub fn render(&self, params: &ContextParams) -> Result<String, ContextError> {
+        render(self, params)
+    }
+}
+
+/// The last `capacity` rows, for blocks built from a tail window.
+#[derive(Clone, Debug)]
+pub struct TailWindow {
+    capacity: usize,
+    rows: Vector<Arc<Event>>,
+}
+
+impl TailWindow {
+    pub fn new(capacity: usize) -> Self {
+        TailWindow {
+            capacity,
+            rows: Vector::new(),
+        }
+    }
+
+    /// The most rows a tail can span.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn push(&mut self, ev: Arc<Event>) {
+        self.rows.push_back(ev);
+        if self.rows.len() > self.capacity {
+            self.rows.pop_front();
+        }
+    }
+
+    /// Folds the last `n` rows into fresh state, as if they were the whole
+    /// ledger. Costs O(n).
+    pub fn fold_last(&self, n: usize) -> Result<ContextFolds, ContextError> {
+        if n > self.capacity {
+            return Err(ContextError::TailTooLong {
+                requested: n,
+                capacity: self.capacity,
+            });
+        }
+        let mut folds = ContextFolds::default();
+        for ev in self.rows.iter().skip(self.rows.len().saturating_sub(n)) {
+            folds.apply(ev);
+        }
+        Ok(folds)
+    }
+}
+
+fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn take_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// If longer than `limit` code points: the first limit−1, back to the last
+/// space if any, trimmed, plus `…`.
+fn cut(text: String, limit: usize) -> String {
+    if char_len(&text) <= limit {
+        return text;
+    }
+    let mut head = take_chars(&text, limit - 1);
+    if let Some(space) = head.rfind(' ') {
+        head = &head[..space];
+    }
+    format!("{}…", pyfmt::strip(head))
+}
+
+/// Keeps text up to the first sentence break: whitespace after `.`, `!`
+/// or `?` (after collapsing, every whitespace run is one space).
+fn first_sentence(text: &str) -> &str {
+    let mut prev = None;
+    for (i, c) in text.char_indices() {
+        if pyfmt::is_space(c) && matches!(prev, Some('.' | '!' | '?')) {
+            return &text[..i];
+        }
+        prev = Some(c);
+    }
+    text
+}
+
+/// A commitment text as the block lists it.
+pub fn commitment_line(text: &str) -> String {
+    let s = MARKDOWN_RUN.replace_all(text, " ");
+    let s = LIST_MARKER.replace(&s, "");
+    let s = pyfmt::collapse_ws(&s);
+    cut(first_sentence(&s).to_string(), COMMITMENT_TEXT_LIMIT)
+}
+
+/// A reflection text as the block lists it.
+pub fn reflection_line(content: &str) -> String {
+    cut(pyfmt::collapse_ws(content), REFLECTION_TEXT_LIMIT)
+}
+
+/// An item that would overflow the budget is cut to fit (when more than 20
+/// characters remain) with `...`, and the walk stops there.
+fn apply_budget(items: Vec<String>, budget: usize) -> Vec<String> {
+    let mut kept = Vec::with_capacity(items.len());
+    let mut total = 0usize;
+    for item in items {
+        let len = char_len(&item);
+        if total + len > budget {
+            let remaining = budget - total;
+            if remaining > BUDGET_MIN_REMAINING {
+                kept.push(format!("{}...", take_chars(&item, remaining - 3)));
+            }
+            break;
+        }
+        total += len;
+        kept.push(item);
+    }
+    kept
+}
+
+/// Renders a context block from folded state.
+pub fn render(folds: &ContextFolds, params: &ContextParams) -> Result<String, ContextError> {
+    if params.n_reflections > MAX_REFLECTIONS {
+        return Err(ContextError::TooManyReflections(params.n_reflections));
+    }
+    let p = &folds.projection;
+    let name = match p.name() {
+        Some(name) if super::value::truthy(name) => pyfmt::py_str(name),
+        _ => "Unknown".to_string(),
+    };
+    let t = p.traits().map(pyfmt::format_2f);
+    let traits = format!("O={}, C={}, E={}, A={}, N={}", t[0], t[1], t[2], t[3], t[4]);
+    let scores = folds.metrics.scores();
+    let (ias, gas) = (pyfmt::format_2f(scores.ias), pyfmt::format_2f(scores.gas));
+    let stage = folds.stage.stage()?.name;
+
+    // The first 5 (3) open cids by code point; an empty text uses its slot.
+    let slots = if params.compact { 3 } else { 5 };
+    let commitments: Vec<String> = p
+        .open_by_text()
+        .take(slots)
+        .map(|c| {
+            let text = c.entry.get("text").unwrap_or(&Value::Null);
+            commitment_line(&pyfmt::py_str(text))
+        })
+        .filter(|line| !line.is_empty())
+        .collect();
+    let commitments = apply_budget(commitments, params.max_commitment_chars);
+
+    // Newest first for the budget, then shown oldest first. Compact shows up
+    // to 2 whatever n_reflections is, and none when it is 0.
+    let limit = match (params.compact, params.n_reflections) {
+        (_, 0) => 0,
+        (true, _) => 2,
+        (false, n) => n,
+    };
+    let newest: Vec<&ReflectionLine> = folds.reflections.newest.iter().rev().take(limit).collect();
+    let texts = apply_budget(
+        newest.iter().map(|r| r.text.clone()).collect(),
+        params.max_reflection_chars,
+    );
+    let reflections: Vec<String> = newest
+        .iter()
+        .zip(texts)
+        .rev()
+        .map(|(r, text)| {
+            if params.compact {
+                format!("  - \"{text}\"")
+            } else {
+                let when = pyfmt::iso_wall_clock(&r.ts).unwrap_or_else(|| r.ts.clone());
+                format!("  - {when}: \"{text}\"")
+            }
+        })
+        .collect();
+
+    let mut lines = Vec::with_capacity(12);
+    if params.compact {
+        lines.push(format!("[STATE] {name} | {traits}"));
+        lines.push(format!("IAS={ias} GAS={gas} {stage}"));
+        if !commitments.is_empty() {
+            lines.push("Commitments:".to_string());
+            lines.extend(commitments.iter().map(|c| format!("  - {c}")));
+        }
+        if !reflections.is_empty() {
+            lines.push("Reflections:".to_string());
+            lines.extend(reflections);
+        }
+    } else {
+        lines.push("[SYSTEM STATE — from ledger]".to_string());
+        lines.push(format!("Identity: {name}"));
+        lines.push(format!("Traits: {traits}"));
+        lines.push(GUIDANCE.to_string());
+        lines.push(format!("IAS={ias}, GAS={gas}, Stage={stage}"));
+        if !commitments.is_empty() {
+            lines.push("Open commitments:".to_string());
+            lines.extend(commitments.iter().map(|c| format!("  - {c}")));
+        }
+        if !reflections.is_empty() {
+            lines.push("Recent reflections:".to_string());
+            lines.extend(reflections);
+        }
+        lines.push("---".to_string());
+    }
+    Ok(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commitment_lines_drop_markup_markers_and_later_sentences() {
+        assert_eq!(commitment_line("- Write tests for the **hash chain**"), "Write tests for the hash chain");
+        assert_eq!(commitment_line("  (b)  Ship it. Then rest!"), "Ship it.");
+        assert_eq!(commitment_line("12. Count"), "Count");
+        assert_eq!(commitment_line("ab) keeps"), "ab) keeps");
+        assert_eq!(commitment_line("## "), "");
+    }
+
+    #[test]
+    fn long_texts_are_cut_at_a_space_with_an_ellipsis() {
+        let text = "word ".repeat(30);
+        let line = commitment_line(&text);
+        assert!(line.ends_with("word…"), "{line}");
+        assert!(char_len(&line) <= 80);
+    }
+
+    #[test]
+    fn budget_cuts_the_overflowing_item_then_stops() {
+        let items = vec!["a".repeat(50), "b".repeat(50), "c".repeat(5)];
+        assert_eq!(apply_budget(items.clone(), 80), vec!["a".repeat(50), format!("{}...", "b".repeat(27))]);
+        assert_eq!(apply_budget(items, 65), vec!["a".repeat(50)]);
+    }
+}

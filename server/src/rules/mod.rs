@@ -1,0 +1,238 @@
+//! The PMM rules as pure, incremental folds (SPEC §2–§6).
+//!
+//! Each fold has `apply(&mut self, &Event)` and read-outs; a full rebuild is
+//! applying every event to a fresh fold. No I/O in here. Fold state lives in
+//! persistent collections, so cloning a [`State`] to publish it as a
+//! snapshot is cheap whatever the size of the ledger.
+
+pub mod context;
+pub mod directives;
+pub mod embedding;
+pub mod metrics;
+pub mod projection;
+pub mod stage;
+pub mod value;
+
+use std::sync::Arc;
+
+use serde_json::{json, Number, Value};
+
+use crate::chain::{ChainFault, ChainVerifier};
+use crate::event::Event;
+use crate::pyfmt;
+
+pub use context::{ContextError, ContextFolds, ContextParams, TailWindow};
+pub use directives::Directives;
+pub use metrics::{Diagnosis, Metrics, Scores};
+pub use projection::Projection;
+pub use stage::{Stage, StageFold, TelemetryError};
+
+/// A fold over the ledger, one event at a time in id order.
+pub trait Fold {
+    fn apply(&mut self, ev: &Event);
+}
+
+/// The characters Python's `\s` matches in a `str` pattern, as a regex class.
+pub(crate) const PY_WS_CLASS: &str = r"[\t\n\x0B\x0C\r\x1C-\x1F \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]";
+
+/// Python's `min(a, b)`: `b` only if it is smaller (so a NaN `b` loses).
+pub(crate) fn py_min(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// Python's `max(a, b)`: `b` only if it is larger (so a NaN `b` loses).
+pub(crate) fn py_max(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// A float as a JSON number spelled as Python's `repr` spells it.
+pub fn float_value(x: f64) -> Value {
+    if !x.is_finite() {
+        return Value::Null;
+    }
+    pyfmt::float_repr(x)
+        .parse::<Number>()
+        .map_or(Value::Null, Value::Number)
+}
+
+/// Rows in the context tail window of the reference outputs.
+pub const CONTEXT_TAIL_ROWS: usize = 1000;
+
+/// Whether the hash chain verifies so far, and where it first failed.
+#[derive(Clone, Debug, Default)]
+pub struct ChainStatus {
+    verifier: ChainVerifier,
+    fault: Option<ChainFault>,
+}
+
+impl ChainStatus {
+    pub fn fault(&self) -> Option<&ChainFault> {
+        self.fault.as_ref()
+    }
+
+    pub fn ok(&self) -> bool {
+        self.fault.is_none()
+    }
+
+    /// The stored hash of the last row (whether or not the chain verifies).
+    pub fn last_hash(&self) -> Option<&str> {
+        self.verifier.last_hash()
+    }
+}
+
+impl Fold for ChainStatus {
+    fn apply(&mut self, ev: &Event) {
+        if self.fault.is_none() {
+            if let Err(fault) = self.verifier.check(ev) {
+                self.fault = Some(fault);
+            }
+        }
+    }
+}
+
+/// Every fold of one ledger, kept current event by event.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// Projection, metrics, stage and reflections of the whole ledger.
+    pub whole: ContextFolds,
+    /// The strict-mode projection.
+    pub strict: Projection,
+    pub directives: Directives,
+    pub chain: ChainStatus,
+    pub tail: TailWindow,
+    event_count: u64,
+    last_id: i64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new(CONTEXT_TAIL_ROWS)
+    }
+}
+
+impl State {
+    /// A fresh state keeping a tail window of `tail_capacity` rows.
+    pub fn new(tail_capacity: usize) -> Self {
+        State {
+            whole: ContextFolds::default(),
+            strict: Projection::strict(),
+            directives: Directives::new(),
+            chain: ChainStatus::default(),
+            tail: TailWindow::new(tail_capacity),
+            event_count: 0,
+            last_id: 0,
+        }
+    }
+
+    /// Folds one event (shared, so the tail window can keep it cheaply).
+    pub fn apply_shared(&mut self, ev: Arc<Event>) {
+        self.apply_folds(&ev);
+        self.tail.push(ev);
+    }
+
+    fn apply_folds(&mut self, ev: &Event) {
+        self.whole.apply(ev);
+        self.strict.apply(ev);
+        self.directives.apply(ev);
+        self.chain.apply(ev);
+        self.event_count += 1;
+        self.last_id = ev.id;
+    }
+
+    /// Number of events folded.
+    pub fn event_count(&self) -> u64 {
+        self.event_count
+    }
+
+    /// Id of the last event folded (0 when none).
+    pub fn last_id(&self) -> i64 {
+        self.last_id
+    }
+
+    /// The strict-mode self-model, or the invariant error.
+    pub fn strict_self_model(&self) -> Result<Value, String> {
+        match self.strict.strict_error() {
+            Some(err) => Err(err),
+            None => Ok(self.strict.self_model_json()),
+        }
+    }
+
+    /// A context block over the whole ledger, or over its last `tail` rows.
+    pub fn context(&self, params: &ContextParams, tail: Option<usize>) -> Result<String, ContextError> {
+        match tail {
+            None => self.whole.render(params),
+            Some(n) => self.tail.fold_last(n)?.render(params),
+        }
+    }
+
+    /// The `outputs` object of the fixtures' `expected.json`.
+    pub fn outputs(&self) -> Result<Value, ContextError> {
+        let projection = &self.whole.projection;
+        let (strict_model, strict_error) = match self.strict_self_model() {
+            Ok(model) => (model, Value::Null),
+            Err(err) => (Value::Null, json!(err)),
+        };
+        let standard = ContextParams::default();
+        let compact = ContextParams {
+            compact: true,
+            ..standard
+        };
+        let budget = ContextParams {
+            n_reflections: 5,
+            max_commitment_chars: 100,
+            max_reflection_chars: 150,
+            compact: false,
+        };
+        Ok(json!({
+            "after_id": self.last_id,
+            "event_count": self.event_count,
+            "self_model": projection.self_model_json(),
+            "projection_warnings": projection.warnings_json(),
+            "self_model_strict": strict_model,
+            "strict_error": strict_error,
+            "identity": projection.identity_json(),
+            "directives": self.directives.all_json(),
+            "directives_active": self.directives.active_json(),
+            "metrics": self.whole.metrics.scores_json(),
+            "diagnose": self.whole.metrics.diagnosis().to_json(),
+            "stage": self.whole.stage.stage()?.to_json(),
+            "context": self.context(&standard, None)?,
+            "context_compact": self.context(&compact, None)?,
+            "context_tail": self.context(&standard, Some(CONTEXT_TAIL_ROWS))?,
+            "context_budget": self.context(&budget, None)?,
+            "chain_ok": self.chain.ok(),
+        }))
+    }
+}
+
+impl Fold for State {
+    fn apply(&mut self, ev: &Event) {
+        self.apply_shared(Arc::new(ev.clone()));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::event::Event;
+
+    /// An event with the given id, kind, content and meta JSON.
+    pub fn ev(id: i64, kind: &str, content: &str, meta: &str) -> Event {
+        Event {
+            id,
+            ts: format!("2025-09-29T12:00:{:02}+00:00", id % 60),
+            kind: kind.to_string(),
+            content: content.to_string(),
+            meta: serde_json::from_str(meta).expect("test meta JSON"),
+            prev_hash: None,
+            hash: None,
+        }
+    }
+}
