@@ -1,6 +1,13 @@
 //! pmm-server: the PMM rules as incremental folds, and the gRPC service.
+pub mod api;
 pub mod chain;
+pub mod config;
+pub mod engine;
 pub mod event;
+pub mod hub;
+pub mod mind;
 pub mod pyfmt;
 pub mod rules;
+pub mod server;
 pub mod source;
+pub mod store;

@@ -17,9 +17,10 @@ use serde_json::{Number, Value};
 
 /// Python `repr(float)` (short repr, `float_repr_style == 'short'`), appended to `out`.
 ///
-/// Shortest round-trip digits (Rust's `{:e}` yields the same digits as Python's
-/// `_Py_dg_dtoa` mode 0); fixed notation when 1e-4 <= |x| < 1e16 with at least one digit after
-/// the point, else exponent notation with a sign and at least two exponent digits.
+/// Shortest round-trip digits as Python's `_Py_dg_dtoa` mode 0 picks them (Rust's `{:e}`, with
+/// Python's half-to-even choice on exact ties); fixed notation when 1e-4 <= |x| < 1e16 with at
+/// least one digit after the point, else exponent notation with a sign and at least two
+/// exponent digits.
 /// Non-finite values print as Python does: `inf`, `-inf`, `nan` (the sign of a NaN is dropped).
 pub fn write_float_repr(x: f64, out: &mut String) {
     if x.is_nan() {
@@ -30,18 +31,11 @@ pub fn write_float_repr(x: f64, out: &mut String) {
         out.push_str(if x < 0.0 { "-inf" } else { "inf" });
         return;
     }
-    let sci = format!("{x:e}");
-    let (negative, body) = match sci.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, sci.as_str()),
-    };
-    let (mantissa, exp) = body.split_once('e').unwrap_or((body, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: Vec<u8> = mantissa.bytes().filter(|b| *b != b'.').collect();
+    let (digits, exp) = shortest_digits(x.abs());
     let n = digits.len() as i32;
     // Python's `decpt`: the value is 0.DIGITS x 10^decpt.
     let decpt = exp + 1;
-    if negative {
+    if x.is_sign_negative() {
         out.push('-');
     }
     let push_digits = |out: &mut String, d: &[u8]| d.iter().for_each(|b| out.push(char::from(*b)));
@@ -61,10 +55,11 @@ pub fn write_float_repr(x: f64, out: &mut String) {
             push_digits(out, frac_part);
         }
     } else {
-        push_digits(out, &digits[..1]);
-        if n > 1 {
+        let (first, rest) = digits.split_at(1.min(digits.len()));
+        push_digits(out, first);
+        if !rest.is_empty() {
             out.push('.');
-            push_digits(out, &digits[1..]);
+            push_digits(out, rest);
         }
         out.push('e');
         out.push(if exp < 0 { '-' } else { '+' });
@@ -74,6 +69,52 @@ pub fn write_float_repr(x: f64, out: &mut String) {
         }
         out.push_str(&mag.to_string());
     }
+}
+
+/// The digits and decimal exponent of a `{:e}`-style rendering ("1.25e-3" -> b"125", -3).
+fn sci_parts(sci: &str) -> (Vec<u8>, i32) {
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+    let digits = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    (digits, exp.parse().unwrap_or(0))
+}
+
+/// Shortest round-trip digits of a finite `a >= 0` and the exponent of the first digit, chosen
+/// as `_Py_dg_dtoa` mode 0 chooses them.
+///
+/// Rust's `{:e}` finds the same shortest length and the closest digits, except on an exact tie
+/// (|x| exactly halfway between two shortest candidates, e.g. 1580200842851299.25): Rust rounds
+/// up, Python rounds half to even ("…299.2"). Ties are detected with exact formatting.
+fn shortest_digits(a: f64) -> (Vec<u8>, i32) {
+    let (digits, exp) = sci_parts(&format!("{a:e}"));
+    let n = digits.len();
+    if a == 0.0 || n > 17 {
+        return (digits, exp);
+    }
+    // A tie needs the exact expansion to be n+1 digits ending in 5: cheap filter first.
+    let (probe, _) = sci_parts(&format!("{a:.*e}", n + 2));
+    if !probe.ends_with(b"500") {
+        return (digits, exp);
+    }
+    // Every f64 has at most 767 significant digits, so this is the exact expansion.
+    let (full, full_exp) = sci_parts(&format!("{a:.800e}"));
+    if full.get(n) != Some(&b'5') || full[n + 1..].iter().any(|d| *d != b'0') {
+        return (digits, exp);
+    }
+    let lo = full[..n]
+        .iter()
+        .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+    let even = if lo % 2 == 0 { lo } else { lo + 1 };
+    let scale = full_exp - n as i32 + 1;
+    if format!("{even}e{scale}").parse::<f64>() != Ok(a) {
+        return (digits, exp); // the even neighbour does not round-trip
+    }
+    let text = even.to_string();
+    let even_exp = scale + text.len() as i32 - 1;
+    let even_digits: Vec<u8> = text.trim_end_matches('0').bytes().collect();
+    if even_digits.is_empty() {
+        return (digits, exp);
+    }
+    (even_digits, even_exp)
 }
 
 /// Python `repr(float)` as a new string; see [`write_float_repr`].
@@ -207,8 +248,10 @@ fn is_case_inert(c: char) -> bool {
 /// "AΣc" the Σ stays σ exactly when c is cased and not case-ignorable.
 fn is_cased(c: char) -> bool {
     match c {
-        '\u{295}' => true,    // ʕ: Ll in Unicode 14.0.0, Lo since 16.0.0
-        '\u{1171e}' => false, // AHOM CONSONANT SIGN MEDIAL RA: Mn in 14.0.0, Mc since 16.0.0
+        // Properties that differ between Unicode 14.0.0 and Rust's newer tables:
+        // U+0295 ʕ is Ll (cased), U+1171E AHOM CONSONANT SIGN MEDIAL RA is Mn (case-ignorable).
+        '\u{295}' => true,
+        '\u{1171e}' => false,
         _ if is_case_inert(c) => false,
         _ => {
             ['A', '\u{3a3}', c]
@@ -477,7 +520,7 @@ fn float_to_int_text(x: f64) -> Option<String> {
         return None;
     }
     let t = x.trunc();
-    if t.abs() < 9.223_372_036_854_775_808e18 {
+    if t.abs() < (1u64 << 63) as f64 {
         return Some((t as i64).to_string());
     }
     // |t| >= 2**63: an integer m * 2**e with a 53-bit m and e > 0.
@@ -857,7 +900,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     if month == 2 && is_leap(year) {
         29
     } else {
-        DAYS[month as usize]
+        DAYS.get(month as usize).copied().unwrap_or(0)
     }
 }
 
@@ -866,7 +909,8 @@ fn ymd_to_ord(year: i64, month: i64, day: i64) -> i64 {
     const BEFORE: [i64; 13] = [0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
     let y = year - 1;
     let leap_day = i64::from(month > 2 && is_leap(year));
-    y * 365 + y / 4 - y / 100 + y / 400 + BEFORE[month as usize] + leap_day + day
+    let before = BEFORE.get(month as usize).copied().unwrap_or(0);
+    y * 365 + y / 4 - y / 100 + y / 400 + before + leap_day + day
 }
 
 /// `ord_to_ymd`: the inverse of [`ymd_to_ord`] for ordinals >= 1.
@@ -1151,6 +1195,9 @@ mod tests {
             (0.1 + 0.2, "0.30000000000000004"),
             (2.0 / 3.0, "0.6666666666666666"),
             (123.456, "123.456"),
+            (1580200842851299.0 + 0.25, "1580200842851299.2"), // exact ties: half to even
+            (1580200842851299.0 + 0.75, "1580200842851299.8"),
+            (-(15250161904730.0 + 0.8125), "-15250161904730.812"),
             (-1234.5, "-1234.5"),
             (1.0 / 3.0, "0.3333333333333333"),
             (f64::INFINITY, "inf"),
@@ -1244,6 +1291,19 @@ mod tests {
             "a\u{378}σ",
             "an unassigned char ends the word"
         );
+        assert_eq!(
+            lower("\u{295}Σ"),
+            "\u{295}ς",
+            "ʕ is cased in Unicode 14.0.0"
+        );
+        assert_eq!(
+            lower("A\u{1171e}Σ"),
+            "a\u{1171e}ς",
+            "U+1171E is case-ignorable in 14.0.0"
+        );
+        assert_eq!(lower("AΣ\u{300}"), "aς\u{300}");
+        assert_eq!(lower("AΣ\u{300}B"), "aσ\u{300}b");
+        assert_eq!(lower("ΣΑ"), "σα");
     }
 
     #[test]

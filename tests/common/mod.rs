@@ -2,6 +2,8 @@
 //! ledgers are read, and how JSON values are compared the fixtures' way.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 
 use pmm_server::event::Event;

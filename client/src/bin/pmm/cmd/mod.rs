@@ -1,0 +1,69 @@
+//! One module per group of subcommands; [`run`] connects and dispatches.
+
+mod append;
+mod read;
+mod tail;
+mod transfer;
+mod views;
+
+use std::time::Duration;
+
+use pmm_client::{Client, ConnectOptions};
+
+use crate::cli::{Cli, Command};
+use crate::fail::Fail;
+
+/// What every command needs.
+pub struct Ctx {
+    pub client: Client,
+    pub json: bool,
+    /// The `--timeout` given, if any.
+    pub timeout: Option<Duration>,
+}
+
+impl Ctx {
+    /// The client for a call that may take long (O(ledger) scans, bulk
+    /// transfers): no timeout unless `--timeout` was given.
+    pub fn long_client(&self) -> Client {
+        self.client.with_request_timeout(self.timeout)
+    }
+}
+
+fn seconds(flag: &str, secs: f64) -> Result<Duration, Fail> {
+    if secs <= 0.0 {
+        return Err(Fail::usage(format!(
+            "{flag}: must be positive (got {secs})"
+        )));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| Fail::usage(format!("{flag}: {e}")))
+}
+
+pub async fn run(cli: Cli) -> Result<(), Fail> {
+    let timeout = cli.timeout.map(|s| seconds("--timeout", s)).transpose()?;
+    let options = ConnectOptions {
+        connect_timeout: seconds("--connect-timeout", cli.connect_timeout)?,
+        request_timeout: Some(timeout.unwrap_or(Duration::from_secs(30))),
+        ..Default::default()
+    };
+    let client = Client::connect_with(&cli.addr, options).await?;
+    let ctx = Ctx {
+        client,
+        json: cli.json,
+        timeout,
+    };
+    match cli.command {
+        Command::Append(args) => append::run(&ctx, args).await,
+        Command::Read(args) => read::read(&ctx, args).await,
+        Command::Tail(args) => tail::run(&ctx, args).await,
+        Command::Get { id } => read::get(&ctx, id).await,
+        Command::Head => read::head(&ctx).await,
+        Command::Context(args) => views::context(&ctx, args).await,
+        Command::Metrics { diagnosis, as_of } => views::metrics(&ctx, diagnosis, as_of).await,
+        Command::Projection { strict, as_of } => views::projection(&ctx, strict, as_of).await,
+        Command::Verify => views::verify(&ctx).await,
+        Command::Search(args) => views::search(&ctx, args).await,
+        Command::Stats => views::stats(&ctx).await,
+        Command::Import(args) => transfer::import(&ctx, args).await,
+        Command::Export(args) => transfer::export(&ctx, args).await,
+    }
+}

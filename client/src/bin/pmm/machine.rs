@@ -1,0 +1,257 @@
+//! `--json` output: each response as one JSON object (64-bit integers as
+//! numbers, absent optional fields as `null`).
+
+use pmm_client::import::ImportProgress;
+use pmm_client::v1;
+use pmm_client::{AppendOutcome, Head, Identity, Projection};
+use serde_json::{json, Map, Value};
+
+/// The enum's name without its prefix, e.g. `HASH_MISMATCH`.
+pub fn enum_name(full: &str, prefix: &str) -> String {
+    full.strip_prefix(prefix).unwrap_or(full).to_string()
+}
+
+pub fn fault_name(fault: i32) -> String {
+    v1::ChainFault::try_from(fault).map_or_else(
+        |_| format!("UNKNOWN_{fault}"),
+        |f| enum_name(f.as_str_name(), "CHAIN_FAULT_"),
+    )
+}
+
+pub fn durability_name(d: i32) -> String {
+    v1::Durability::try_from(d).map_or_else(
+        |_| format!("UNKNOWN_{d}"),
+        |d| enum_name(d.as_str_name(), "DURABILITY_"),
+    )
+}
+
+pub fn head(h: &Head) -> Value {
+    json!({
+        "last_id": h.last_id,
+        "last_hash": h.last_hash,
+        "count": h.count,
+        "last_ts": h.last_ts,
+    })
+}
+
+pub fn appended(outcome: &AppendOutcome) -> Value {
+    let events: Vec<Value> = outcome
+        .events
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "ts": e.ts,
+                "hash": e.hash,
+                "prev_hash": e.prev_hash,
+                "deduplicated": e.deduplicated,
+            })
+        })
+        .collect();
+    let mut obj = match events.as_slice() {
+        [one] => one.as_object().cloned().unwrap_or_default(),
+        _ => {
+            let mut m = Map::new();
+            m.insert("events".into(), Value::Array(events));
+            m
+        }
+    };
+    obj.insert("head".into(), head(&outcome.head));
+    Value::Object(obj)
+}
+
+pub fn verify(r: &v1::VerifyChainResponse) -> Value {
+    json!({
+        "ok": r.ok,
+        "first_bad_id": r.first_bad_id,
+        "fault": if r.ok { Value::Null } else { Value::from(fault_name(r.fault)) },
+        "reason": r.reason,
+        "checked": r.checked,
+        "as_of_id": r.as_of_id,
+    })
+}
+
+pub fn stats(s: &v1::StatsResponse) -> Value {
+    let mut kinds: Vec<(&String, &u64)> = s.events_by_kind.iter().collect();
+    kinds.sort();
+    let by_kind: Map<String, Value> = kinds
+        .into_iter()
+        .map(|(k, v)| (k.clone(), Value::from(*v)))
+        .collect();
+    let caches: Vec<Value> = s
+        .caches
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name, "hits": c.hits, "misses": c.misses,
+                "hit_rate": c.hit_rate, "entries": c.entries, "capacity": c.capacity,
+            })
+        })
+        .collect();
+    let limits = s.limits.unwrap_or_default();
+    json!({
+        "as_of_id": s.as_of_id,
+        "event_count": s.event_count,
+        "events_by_kind": by_kind,
+        "caches": caches,
+        "rebuild_micros": s.rebuild_micros,
+        "rebuild_events": s.rebuild_events,
+        "subscribers": s.subscribers,
+        "db_bytes": s.db_bytes,
+        "wal_bytes": s.wal_bytes,
+        "uptime_seconds": s.uptime_seconds,
+        "appended_events": s.appended_events,
+        "commits": s.commits,
+        "durability": durability_name(s.durability),
+        "limits": {
+            "max_event_bytes": limits.max_event_bytes,
+            "max_batch_events": limits.max_batch_events,
+            "max_message_bytes": limits.max_message_bytes,
+            "max_page_size": limits.max_page_size,
+            "max_subscribers": limits.max_subscribers,
+            "max_search_top_k": limits.max_search_top_k,
+            "max_n_reflections": limits.max_n_reflections,
+        },
+        "server_version": s.server_version,
+    })
+}
+
+pub fn traits(t: &v1::Traits) -> Value {
+    json!({
+        "openness": t.openness,
+        "conscientiousness": t.conscientiousness,
+        "extraversion": t.extraversion,
+        "agreeableness": t.agreeableness,
+        "neuroticism": t.neuroticism,
+    })
+}
+
+pub fn identity(i: &Identity) -> Value {
+    json!({ "name": i.name, "traits": traits(&i.traits) })
+}
+
+pub fn projection(p: &Projection) -> Value {
+    let self_model = p.self_model.as_ref().map_or(Value::Null, |m| {
+        json!({
+            "identity": identity(&m.identity),
+            "open": Value::Object(m.open.clone()),
+            "expired": Value::Object(m.expired.clone()),
+        })
+    });
+    let warnings: Vec<Value> = p
+        .warnings
+        .iter()
+        .map(|w| {
+            json!({
+                "kind": w.kind, "content": w.content, "meta": w.meta,
+                "eid": w.eid, "reason": w.reason,
+            })
+        })
+        .collect();
+    json!({
+        "self_model": self_model,
+        "warnings": warnings,
+        "strict": p.strict,
+        "strict_error": p.strict_error,
+        "as_of_id": p.as_of_id,
+    })
+}
+
+fn adoption(a: &v1::AdoptionDetail) -> Value {
+    json!({
+        "tick": a.tick, "name": a.name, "event_id": a.event_id, "confidence": a.confidence,
+    })
+}
+
+pub fn metrics(m: &v1::GetMetricsResponse) -> Value {
+    let stage = m.stage.clone().unwrap_or_default();
+    let snap = stage.snapshot.unwrap_or_default();
+    let diagnosis = m.diagnosis.as_ref().map_or(Value::Null, |d| {
+        json!({
+            "identity_adopts": d.identity_adopts,
+            "identity_adopt_details": d.identity_adopt_details.iter().map(adoption).collect::<Vec<_>>(),
+            "identity_adopts_total": d.identity_adopts_total,
+            "identity_adopt_details_all": d.identity_adopt_details_all.iter().map(adoption).collect::<Vec<_>>(),
+            "autonomy_ticks": d.autonomy_ticks,
+            "invariant_violations": d.invariant_violations,
+            "identity_reflections": d.identity_reflections,
+            "ticks_since_last_adopt": d.ticks_since_last_adopt,
+            "expected_stability_bonuses": d.expected_stability_bonuses,
+            "expected_flip_flop_penalties": d.expected_flip_flop_penalties,
+            "decay_factor": d.decay_factor,
+            "expected_ias_before_decay": d.expected_ias_before_decay,
+        })
+    });
+    json!({
+        "ias": m.ias,
+        "gas": m.gas,
+        "stage": {
+            "name": stage.name,
+            "level": stage.level,
+            "snapshot": {
+                "ias_mean": snap.ias_mean, "gas_mean": snap.gas_mean,
+                "count": snap.count, "window": snap.window,
+            },
+        },
+        "diagnosis": diagnosis,
+        "as_of_id": m.as_of_id,
+    })
+}
+
+pub fn context(c: &v1::GetContextResponse) -> Value {
+    json!({ "text": c.text, "as_of_id": c.as_of_id })
+}
+
+pub fn search(r: &v1::SearchResponse) -> Value {
+    let hits: Vec<Value> = r
+        .hits
+        .iter()
+        .map(|h| {
+            json!({
+                "event_id": h.event_id, "kind": h.kind, "score": h.score,
+                "excerpt": h.excerpt, "ts": h.ts,
+            })
+        })
+        .collect();
+    json!({ "hits": hits, "scanned": r.scanned, "as_of_id": r.as_of_id })
+}
+
+pub fn import(p: &ImportProgress) -> Value {
+    json!({
+        "rows": p.rows_done,
+        "imported": p.imported,
+        "skipped": p.skipped,
+        "passed_over": p.passed_over,
+        "batches": p.batches,
+        "head": head(&p.head),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_names_lose_their_prefix() {
+        assert_eq!(
+            fault_name(v1::ChainFault::HashMismatch as i32),
+            "HASH_MISMATCH"
+        );
+        assert_eq!(fault_name(99), "UNKNOWN_99");
+        assert_eq!(durability_name(v1::Durability::Full as i32), "FULL");
+    }
+
+    #[test]
+    fn verify_reports_null_fault_when_ok() {
+        let ok = v1::VerifyChainResponse {
+            ok: true,
+            checked: 3,
+            as_of_id: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            verify(&ok).to_string(),
+            r#"{"ok":true,"first_bad_id":null,"fault":null,"reason":"","checked":3,"as_of_id":3}"#
+        );
+    }
+}

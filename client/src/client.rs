@@ -1,0 +1,441 @@
+//! [`Client`]: one tonic channel carrying both services, with typed methods.
+
+use std::time::Duration;
+
+use futures_util::{FutureExt, Stream, StreamExt, TryStreamExt};
+use pmm::v1;
+use pmm::v1::ledger_client::LedgerClient;
+use pmm::v1::mind_client::MindClient;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::error::{append_causes, ClientError};
+use crate::options::{
+    AppendOptions, ContextOptions, ExportOptions, ImportMode, MetricsOptions, NewEvent,
+    ReadOptions, SearchOptions,
+};
+use crate::subscribe::{self, Opener, RetryPolicy, SubItem, SubscribeSpec, WireStream};
+use crate::types::{
+    AppendOutcome, Appended, Event, Head, IdentityView, ImportOutcome, Page, Projection,
+};
+
+/// The default server address.
+pub const DEFAULT_ADDR: &str = "http://127.0.0.1:50051";
+
+/// How to connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Longest wait for the TCP connection (default 5 s).
+    pub connect_timeout: Duration,
+    /// Longest wait for each unary call (default 30 s; `None` = no limit).
+    /// Streaming calls (Subscribe, Export) are not limited.
+    pub request_timeout: Option<Duration>,
+    /// Largest message sent or received (default 64 MiB; the server's own
+    /// limit, `Stats.limits.max_message_bytes`, may be smaller).
+    pub max_message_bytes: usize,
+    /// Connect on first use instead of in `connect` (default false): then
+    /// `connect` never fails for an unreachable server.
+    pub lazy: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Some(Duration::from_secs(30)),
+            max_message_bytes: 64 * 1024 * 1024,
+            lazy: false,
+        }
+    }
+}
+
+/// A pmm client: the `Ledger` and `Mind` services over one channel. Cheap
+/// to clone (clones share the connection).
+#[derive(Debug, Clone)]
+pub struct Client {
+    ledger: LedgerClient<Channel>,
+    mind: MindClient<Channel>,
+    request_timeout: Option<Duration>,
+}
+
+impl Client {
+    /// Connects to `addr` (e.g. `http://127.0.0.1:50051`, or `127.0.0.1:50051`)
+    /// with the default options.
+    pub async fn connect(addr: impl AsRef<str>) -> Result<Self, ClientError> {
+        Self::connect_with(addr, ConnectOptions::default()).await
+    }
+
+    /// Connects to `addr` with the given options.
+    pub async fn connect_with(
+        addr: impl AsRef<str>,
+        options: ConnectOptions,
+    ) -> Result<Self, ClientError> {
+        let addr = normalize_addr(addr.as_ref());
+        let endpoint = Endpoint::from_shared(addr.clone())
+            .map_err(|e| ClientError::InvalidAddress {
+                addr: addr.clone(),
+                reason: causes(&e),
+            })?
+            .connect_timeout(options.connect_timeout)
+            .tcp_nodelay(true);
+        let channel = if options.lazy {
+            endpoint.connect_lazy()
+        } else {
+            endpoint.connect().await.map_err(|e| ClientError::Connect {
+                addr: addr.clone(),
+                reason: causes(&e),
+            })?
+        };
+        Ok(Self::from_channel(channel, &options))
+    }
+
+    /// A client over an existing channel.
+    pub fn from_channel(channel: Channel, options: &ConnectOptions) -> Self {
+        let max = options.max_message_bytes;
+        Client {
+            ledger: LedgerClient::new(channel.clone())
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+            mind: MindClient::new(channel)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+            request_timeout: options.request_timeout,
+        }
+    }
+
+    /// This client with another timeout for unary calls (`None` = none).
+    pub fn with_request_timeout(&self, timeout: Option<Duration>) -> Self {
+        Client {
+            request_timeout: timeout,
+            ..self.clone()
+        }
+    }
+
+    /// The generated `Ledger` stub, for calls not wrapped here.
+    pub fn ledger(&self) -> LedgerClient<Channel> {
+        self.ledger.clone()
+    }
+
+    /// The generated `Mind` stub, for calls not wrapped here.
+    pub fn mind(&self) -> MindClient<Channel> {
+        self.mind.clone()
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(timeout) = self.request_timeout {
+            request.set_timeout(timeout);
+        }
+        request
+    }
+
+    // ----- Ledger -------------------------------------------------------
+
+    /// Appends one event.
+    pub async fn append(&self, event: NewEvent) -> Result<Appended, ClientError> {
+        let outcome = self
+            .append_batch(vec![event], AppendOptions::default())
+            .await?;
+        outcome
+            .events
+            .into_iter()
+            .next()
+            .ok_or_else(|| ClientError::Protocol("Append returned no event".to_string()))
+    }
+
+    /// Appends an atomic batch, with optimistic concurrency and derived views
+    /// as of the write when asked.
+    pub async fn append_batch(
+        &self,
+        events: Vec<NewEvent>,
+        options: AppendOptions,
+    ) -> Result<AppendOutcome, ClientError> {
+        let views = if options.context.is_some() || options.metrics.is_some() {
+            Some(v1::AppendViewsRequest {
+                context: options.context.as_ref().map(ContextOptions::to_proto),
+                metrics: options.metrics.as_ref().map(MetricsOptions::to_proto),
+            })
+        } else {
+            None
+        };
+        let message = v1::AppendRequest {
+            events: events.into_iter().map(NewEvent::into_proto).collect(),
+            expected_last_id: options.expected_last_id,
+            views,
+        };
+        let response = self.ledger().append(self.request(message)).await?;
+        Ok(AppendOutcome::from(response.into_inner()))
+    }
+
+    /// Reads one page.
+    pub async fn read(&self, options: &ReadOptions) -> Result<Page, ClientError> {
+        let response = self.ledger().read(self.request(options.to_proto())).await?;
+        Page::from_proto(response.into_inner())
+    }
+
+    /// Every event of a range, page after page (pages of
+    /// `options.page_size`), as a stream. Stops when the range is exhausted
+    /// as of the last page read.
+    pub fn read_all(
+        &self,
+        options: ReadOptions,
+    ) -> impl Stream<Item = Result<Event, ClientError>> + Send + 'static {
+        self.pages(options)
+            .map_ok(|page| futures_util::stream::iter(page.events.into_iter().map(Ok)))
+            .try_flatten()
+    }
+
+    /// The pages of a range, one `Read` call each, following
+    /// `next_start_id` until the range is exhausted.
+    pub fn pages(
+        &self,
+        options: ReadOptions,
+    ) -> impl Stream<Item = Result<Page, ClientError>> + Send + 'static {
+        crate::paging::pages(self.clone(), options)
+    }
+
+    /// One event by id.
+    pub async fn get_event(&self, id: u64) -> Result<Event, ClientError> {
+        let response = self
+            .ledger()
+            .get_event(self.request(v1::GetEventRequest { id }))
+            .await?
+            .into_inner();
+        let row = response
+            .event
+            .ok_or_else(|| ClientError::Protocol("GetEvent returned no event".to_string()))?;
+        Event::from_row(row)
+    }
+
+    /// The ledger head.
+    pub async fn head(&self) -> Result<Head, ClientError> {
+        let response = self.ledger().head(self.request(v1::HeadRequest {})).await?;
+        Ok(Head::from(response.into_inner()))
+    }
+
+    /// Verifies the hash chain (O(ledger size): consider
+    /// `with_request_timeout(None)` for big ledgers).
+    pub async fn verify_chain(&self) -> Result<v1::VerifyChainResponse, ClientError> {
+        let response = self
+            .ledger()
+            .verify_chain(self.request(v1::VerifyChainRequest {}))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// Server and ledger statistics, with the limits in force.
+    pub async fn stats(&self) -> Result<v1::StatsResponse, ClientError> {
+        let response = self
+            .ledger()
+            .stats(self.request(v1::StatsRequest {}))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// Imports one batch of complete rows (atomic; identical rows already
+    /// stored are skipped). See [`crate::import`] for whole files.
+    pub async fn import(
+        &self,
+        rows: Vec<v1::Event>,
+        mode: ImportMode,
+    ) -> Result<ImportOutcome, ClientError> {
+        let message = v1::ImportRequest {
+            rows,
+            mode: mode.to_proto() as i32,
+        };
+        let response = self.ledger().import(self.request(message)).await?;
+        Ok(ImportOutcome::from(response.into_inner()))
+    }
+
+    /// Stored rows exactly as stored, in id order, in chunks.
+    pub async fn export(
+        &self,
+        options: ExportOptions,
+    ) -> Result<impl Stream<Item = Result<Vec<v1::Event>, ClientError>> + Send + 'static, ClientError>
+    {
+        let message = v1::ExportRequest {
+            start_id: options.start_id,
+            end_id: options.end_id,
+            chunk_size: options.chunk_size,
+        };
+        let stream = self.ledger().export(message).await?.into_inner();
+        Ok(stream.map_ok(|chunk| chunk.rows).map_err(ClientError::from))
+    }
+
+    /// A subscription without reconnection: its first failure is its last
+    /// item.
+    pub fn subscribe(
+        &self,
+        spec: SubscribeSpec,
+    ) -> impl Stream<Item = Result<SubItem, ClientError>> + Send + 'static {
+        let spec = SubscribeSpec {
+            retry: RetryPolicy::never(),
+            ..spec
+        };
+        subscribe::resilient(spec, self.opener())
+    }
+
+    /// A subscription that reconnects when the connection drops or the
+    /// server restarts, resuming after the last position delivered: no gap,
+    /// no duplicate (see [`crate::subscribe`]). Transient failures show up as
+    /// [`SubItem::Reconnecting`]; other errors, or `spec.retry.max_attempts`
+    /// failures in a row, end the stream with an `Err`.
+    pub fn subscribe_resilient(
+        &self,
+        spec: SubscribeSpec,
+    ) -> impl Stream<Item = Result<SubItem, ClientError>> + Send + 'static {
+        subscribe::resilient(spec, self.opener())
+    }
+
+    fn opener(&self) -> Opener {
+        let ledger = self.ledger();
+        Box::new(move |request: v1::SubscribeRequest| {
+            let mut ledger = ledger.clone();
+            async move {
+                let stream = ledger.subscribe(request).await?.into_inner();
+                Ok(stream.boxed() as WireStream)
+            }
+            .boxed()
+        })
+    }
+
+    // ----- Mind ---------------------------------------------------------
+
+    /// The self-model projection (`strict` for the strict mode).
+    pub async fn get_projection(
+        &self,
+        strict: bool,
+        as_of_id: Option<u64>,
+    ) -> Result<Projection, ClientError> {
+        let message = v1::GetProjectionRequest { strict, as_of_id };
+        let response = self.mind().get_projection(self.request(message)).await?;
+        Projection::from_proto(response.into_inner())
+    }
+
+    /// Name and traits.
+    pub async fn get_identity(&self, as_of_id: Option<u64>) -> Result<IdentityView, ClientError> {
+        let message = v1::GetIdentityRequest { as_of_id };
+        let response = self
+            .mind()
+            .get_identity(self.request(message))
+            .await?
+            .into_inner();
+        Ok(IdentityView {
+            identity: response
+                .identity
+                .map(Into::into)
+                .unwrap_or_else(|| v1::Identity::default().into()),
+            as_of_id: response.as_of_id,
+        })
+    }
+
+    /// The directives and the active set.
+    pub async fn get_directives(
+        &self,
+        active_only: bool,
+        as_of_id: Option<u64>,
+    ) -> Result<v1::GetDirectivesResponse, ClientError> {
+        let message = v1::GetDirectivesRequest {
+            active_only,
+            as_of_id,
+        };
+        let response = self.mind().get_directives(self.request(message)).await?;
+        Ok(response.into_inner())
+    }
+
+    /// IAS, GAS, stage, and the diagnosis when asked.
+    pub async fn get_metrics(
+        &self,
+        options: &MetricsOptions,
+    ) -> Result<v1::GetMetricsResponse, ClientError> {
+        let response = self
+            .mind()
+            .get_metrics(self.request(options.to_proto()))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// The context block.
+    pub async fn get_context(
+        &self,
+        options: &ContextOptions,
+    ) -> Result<v1::GetContextResponse, ClientError> {
+        let response = self
+            .mind()
+            .get_context(self.request(options.to_proto()))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// The embedding of a text.
+    pub async fn embed(&self, text: impl Into<String>) -> Result<v1::EmbedResponse, ClientError> {
+        let message = v1::EmbedRequest { text: text.into() };
+        let response = self.mind().embed(self.request(message)).await?;
+        Ok(response.into_inner())
+    }
+
+    /// The events most similar to a query text.
+    pub async fn search(
+        &self,
+        query: impl Into<String>,
+        options: &SearchOptions,
+    ) -> Result<v1::SearchResponse, ClientError> {
+        let message = v1::SearchRequest {
+            query: query.into(),
+            top_k: options.top_k,
+            kinds: options.kinds.clone(),
+        };
+        let response = self.mind().search(self.request(message)).await?;
+        Ok(response.into_inner())
+    }
+}
+
+/// Adds `http://` to an address without a scheme.
+pub(crate) fn normalize_addr(addr: &str) -> String {
+    let addr = addr.trim();
+    if addr.contains("://") {
+        addr.to_string()
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = String::new();
+    append_causes(&mut text, err);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_get_a_scheme() {
+        assert_eq!(normalize_addr("127.0.0.1:1"), "http://127.0.0.1:1");
+        assert_eq!(normalize_addr(" http://h:2 "), "http://h:2");
+        assert_eq!(normalize_addr("https://h"), "https://h");
+    }
+
+    #[tokio::test]
+    async fn connecting_to_nothing_says_where() {
+        // Port 9 (discard) on loopback is closed on any sane test machine.
+        let options = ConnectOptions {
+            connect_timeout: Duration::from_millis(500),
+            ..Default::default()
+        };
+        let err = Client::connect_with("127.0.0.1:9", options)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ClientError::Connect { .. }), "{err:?}");
+        assert!(err
+            .to_string()
+            .starts_with("cannot connect to http://127.0.0.1:9"));
+        assert!(err.is_transient());
+    }
+
+    #[tokio::test]
+    async fn a_bad_address_is_refused() {
+        let err = Client::connect("http://[::1").await.unwrap_err();
+        assert!(matches!(err, ClientError::InvalidAddress { .. }), "{err:?}");
+    }
+}

@@ -1,0 +1,196 @@
+//! The JSON-lines form of ledger rows: the fixtures' `events.jsonl` format,
+//! written by `pmm export` and read by `pmm import`.
+//!
+//! One object per line, keys in this order:
+//! `{"id", "ts", "kind", "content", "meta", "prev_hash", "hash"}`, written as
+//! Python's `json.dumps(row, ensure_ascii=False)` writes it, so a ledger
+//! imported from a reference `pmm.db` exports byte for byte as its
+//! `events.jsonl`. `meta` is the stored JSON object (key order and number
+//! spelling kept); `prev_hash`/`hash` are `null` when not stored.
+//!
+//! Reading, `meta` may also be a string: it is then taken as the stored meta
+//! text verbatim. An object is stored in the reference's text form
+//! (`json.dumps` defaults: `", "`/`": "` separators, non-ASCII escaped), the
+//! form the reference's own `pmm.db` holds; hashes do not depend on it (they
+//! are computed over canonical JSON).
+
+use pmm::v1;
+use serde_json::{Map, Value};
+
+use crate::pyjson::{self, Ascii};
+use crate::types::Event;
+
+/// Why a line is not a row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LineError(pub String);
+
+/// The line (without newline) of a stored row.
+pub fn format_row(row: &v1::Event) -> String {
+    let meta = serde_json::from_str::<Value>(&row.meta)
+        .ok()
+        .filter(Value::is_object);
+    let mut out = line_head(row.id, &row.ts, &row.kind, &row.content);
+    match meta {
+        Some(meta) => pyjson::write_value(&mut out, &meta, Ascii::Keep),
+        // Not an object: kept as its text, which `parse_line` reads back
+        // verbatim.
+        None => pyjson::write_str(&mut out, &row.meta, Ascii::Keep),
+    }
+    let hash = (!row.hash.is_empty()).then_some(row.hash.as_str());
+    line_tail(&mut out, row.prev_hash.as_deref(), hash);
+    out
+}
+
+/// The line (without newline) of an event read through the typed client.
+pub fn format_event(ev: &Event) -> String {
+    let mut out = line_head(ev.id, &ev.ts, &ev.kind, &ev.content);
+    pyjson::write_value(&mut out, &ev.meta, Ascii::Keep);
+    line_tail(&mut out, ev.prev_hash.as_deref(), ev.hash.as_deref());
+    out
+}
+
+fn line_head(id: u64, ts: &str, kind: &str, content: &str) -> String {
+    let mut out = String::with_capacity(128 + content.len());
+    out.push_str("{\"id\": ");
+    out.push_str(&id.to_string());
+    out.push_str(", \"ts\": ");
+    pyjson::write_str(&mut out, ts, Ascii::Keep);
+    out.push_str(", \"kind\": ");
+    pyjson::write_str(&mut out, kind, Ascii::Keep);
+    out.push_str(", \"content\": ");
+    pyjson::write_str(&mut out, content, Ascii::Keep);
+    out.push_str(", \"meta\": ");
+    out
+}
+
+fn line_tail(out: &mut String, prev_hash: Option<&str>, hash: Option<&str>) {
+    out.push_str(", \"prev_hash\": ");
+    write_opt(out, prev_hash);
+    out.push_str(", \"hash\": ");
+    write_opt(out, hash);
+    out.push('}');
+}
+
+fn write_opt(out: &mut String, value: Option<&str>) {
+    match value {
+        Some(s) => pyjson::write_str(out, s, Ascii::Keep),
+        None => out.push_str("null"),
+    }
+}
+
+/// Parses one line into a row for `Import`.
+pub fn parse_line(line: &str) -> Result<v1::Event, LineError> {
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| LineError(format!("not JSON: {e}")))?;
+    let Value::Object(mut obj) = value else {
+        return Err(LineError("not a JSON object".to_string()));
+    };
+    let id = match obj.get("id") {
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .filter(|&id| id >= 1)
+            .ok_or_else(|| LineError(format!("id: {n} is not an integer >= 1")))?,
+        Some(other) => return Err(LineError(format!("id: {other} is not an integer"))),
+        None => return Err(LineError("id: missing".to_string())),
+    };
+    let meta = match obj.remove("meta") {
+        Some(Value::Object(map)) => pyjson::dumps(&Value::Object(map), Ascii::Escape),
+        Some(Value::String(text)) => text,
+        None | Some(Value::Null) => "{}".to_string(),
+        Some(other) => {
+            return Err(LineError(format!(
+                "meta: expected a JSON object, got {other}"
+            )))
+        }
+    };
+    Ok(v1::Event {
+        id,
+        ts: string_field(&mut obj, "ts", true)?.unwrap_or_default(),
+        kind: string_field(&mut obj, "kind", true)?.unwrap_or_default(),
+        content: string_field(&mut obj, "content", true)?.unwrap_or_default(),
+        meta,
+        prev_hash: string_field(&mut obj, "prev_hash", false)?,
+        hash: string_field(&mut obj, "hash", false)?.unwrap_or_default(),
+    })
+}
+
+/// A string field; `required` ones must be present and not null.
+fn string_field(
+    obj: &mut Map<String, Value>,
+    key: &str,
+    required: bool,
+) -> Result<Option<String>, LineError> {
+    match obj.remove(key) {
+        Some(Value::String(s)) => Ok(Some(s)),
+        None | Some(Value::Null) if !required => Ok(None),
+        None => Err(LineError(format!("{key}: missing"))),
+        Some(other) => Err(LineError(format!("{key}: expected a string, got {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"id": 2, "ts": "2025-09-29T12:00:07.804423+00:00", "kind": "llm_latency", "content": "Tabs\tand non-breaking spaces　\"q\"\n", "meta": {"op": "chat", "ms": 3171.796, "ok": true, "ts_ns": 1759147628791346098, "text": "é🚀"}, "prev_hash": "37688b599dfb4c7b7549a365c6c974c9c0a9588b940a35adc811d228ab5c736c", "hash": "6b09b341bb155c4a509c12c167163a9f9deee2f05ac1525018b0e0d902c991f9"}"#;
+
+    #[test]
+    fn a_line_round_trips_byte_for_byte() {
+        let row = parse_line(LINE).unwrap();
+        assert_eq!(row.id, 2);
+        assert_eq!(row.content, "Tabs\tand non-breaking spaces\u{3000}\"q\"\n");
+        assert_eq!(
+            row.meta,
+            r#"{"op": "chat", "ms": 3171.796, "ok": true, "ts_ns": 1759147628791346098, "text": "\u00e9\ud83d\ude80"}"#
+        );
+        assert_eq!(format_row(&row), LINE);
+        let ev = Event::from_row(row).unwrap();
+        assert_eq!(format_event(&ev), LINE);
+    }
+
+    #[test]
+    fn first_row_and_missing_hash_are_null() {
+        let line = r#"{"id": 1, "ts": "t", "kind": "user", "content": "", "meta": {}, "prev_hash": null, "hash": null}"#;
+        let row = parse_line(line).unwrap();
+        assert_eq!(row.prev_hash, None);
+        assert_eq!(row.hash, "");
+        assert_eq!(row.meta, "{}");
+        assert_eq!(format_row(&row), line);
+    }
+
+    #[test]
+    fn string_meta_is_taken_verbatim_and_written_back_as_a_string() {
+        let line = r#"{"id": 3, "ts": "t", "kind": "k", "content": "", "meta": "{\n  \"a\": 1\n}", "prev_hash": null, "hash": "h"}"#;
+        let row = parse_line(line).unwrap();
+        assert_eq!(row.meta, "{\n  \"a\": 1\n}");
+        // Valid JSON object text is exported as the object itself.
+        assert!(format_row(&row).contains(r#""meta": {"a": 1}"#));
+        let broken = v1::Event {
+            meta: "not json".into(),
+            ..row
+        };
+        let again = parse_line(&format_row(&broken)).unwrap();
+        assert_eq!(again.meta, "not json");
+    }
+
+    #[test]
+    fn bad_lines_say_which_field() {
+        let err = |l: &str| parse_line(l).unwrap_err().0;
+        assert!(err("[1]").contains("not a JSON object"));
+        assert!(err("{oops").starts_with("not JSON"));
+        assert_eq!(err(r#"{"ts": "t"}"#), "id: missing");
+        assert!(err(r#"{"id": 0}"#).starts_with("id: 0"));
+        assert!(err(r#"{"id": 1.5}"#).starts_with("id: 1.5"));
+        assert_eq!(
+            err(r#"{"id": 1, "ts": "t", "kind": "k", "meta": {}}"#),
+            "content: missing"
+        );
+        assert!(err(r#"{"id": 1, "ts": 5, "kind": "k", "content": ""}"#)
+            .starts_with("ts: expected a string"));
+        assert!(
+            err(r#"{"id": 1, "ts": "t", "kind": "k", "content": "", "meta": [1]}"#)
+                .starts_with("meta: expected")
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! Configuration: command-line flags, each with a `PMM_*` environment
+//! variable, and the limits in force.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+use crate::store::schema::Durability;
+
+/// How SQLite makes commits durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum DurabilityArg {
+    /// synchronous=NORMAL: a commit survives a process crash.
+    #[default]
+    Normal,
+    /// synchronous=FULL: a commit survives power loss.
+    Full,
+}
+
+impl From<DurabilityArg> for Durability {
+    fn from(d: DurabilityArg) -> Self {
+        match d {
+            DurabilityArg::Normal => Durability::Normal,
+            DurabilityArg::Full => Durability::Full,
+        }
+    }
+}
+
+/// The pmm gRPC server.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "pmm-server", version, about = "The Persistent Mind Model ledger as a gRPC service")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PMM_ADDR", default_value = "127.0.0.1:50051")]
+    pub addr: SocketAddr,
+
+    /// SQLite ledger file (created with its folder if missing; a
+    /// reference-made pmm.db is opened in place).
+    #[arg(long, env = "PMM_DB", default_value = "./data/pmm.db")]
+    pub db: PathBuf,
+
+    /// Durability of commits.
+    #[arg(long, env = "PMM_DURABILITY", value_enum, default_value_t = DurabilityArg::Normal)]
+    pub durability: DurabilityArg,
+
+    /// Read connections in the pool.
+    #[arg(long, env = "PMM_READ_POOL", default_value_t = 8)]
+    pub read_pool: u32,
+
+    /// Largest event (kind + content + meta bytes), and largest Embed/Search text.
+    #[arg(long, env = "PMM_MAX_EVENT_BYTES", default_value_t = 1 << 20)]
+    pub max_event_bytes: usize,
+
+    /// Most events per Append, rows per Import.
+    #[arg(long, env = "PMM_MAX_BATCH", default_value_t = 1000)]
+    pub max_batch_events: usize,
+
+    /// Largest gRPC message decoded or sent, in bytes.
+    #[arg(long, env = "PMM_MAX_MESSAGE_BYTES", default_value_t = 16 << 20)]
+    pub max_message_bytes: usize,
+
+    /// Largest Read page and Export chunk.
+    #[arg(long, env = "PMM_MAX_PAGE", default_value_t = 10_000)]
+    pub max_page_size: usize,
+
+    /// Most open subscriptions.
+    #[arg(long, env = "PMM_MAX_SUBSCRIBERS", default_value_t = 1024)]
+    pub max_subscribers: usize,
+
+    /// Live rows buffered for subscribers; one that falls further behind
+    /// reads from SQLite until it catches up.
+    #[arg(long, env = "PMM_SUBSCRIBER_BUFFER", default_value_t = 4096)]
+    pub subscriber_buffer: usize,
+
+    /// Largest Search top_k.
+    #[arg(long, env = "PMM_MAX_TOP_K", default_value_t = 100)]
+    pub max_search_top_k: usize,
+
+    /// Rows kept for context blocks over a tail window (GetContext `tail`).
+    #[arg(long, env = "PMM_MAX_TAIL", default_value_t = 1000)]
+    pub max_tail: usize,
+
+    /// Check mode: every N appended events, rebuild all derived state from
+    /// SQLite and compare it with the incremental state (0 = off).
+    #[arg(long, env = "PMM_VERIFY_FOLDS_EVERY", default_value_t = 0)]
+    pub verify_folds_every: u64,
+
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `pmm_server=debug`.
+    #[arg(long, env = "PMM_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl Config {
+    /// The defaults, with the ledger at `db` (for tests and embedding).
+    pub fn for_db(db: impl Into<PathBuf>) -> Config {
+        let mut config = Config::parse_from(["pmm-server"]);
+        config.db = db.into();
+        config
+    }
+}

@@ -1,0 +1,228 @@
+//! One open ledger: the store, the writer, the published mind, the
+//! subscription hub and the caches, opened and rebuilt at start-up.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use quick_cache::sync::Cache;
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::mind::{Mind, Snapshot};
+use crate::rules::embedding::{embed, EMBED_DIM};
+use crate::rules::{ContextParams, State};
+use crate::store::writer::{self, WriterHandle};
+use crate::store::{Head, Store, StoreError};
+
+/// An embedding vector.
+pub type Vector = Arc<[f64; EMBED_DIM]>;
+
+/// Progress of the start-up rebuild, readable while it runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub folded: AtomicU64,
+    pub total: AtomicU64,
+}
+
+/// Why a ledger could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start the writer thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Figures of the start-up rebuild.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RebuildStats {
+    pub events: u64,
+    pub duration: Duration,
+}
+
+/// Key of a cached tail context block: (as of id, parameters, tail rows).
+type TailKey = (i64, ContextParams, usize);
+
+/// The caches of derived values, by key.
+pub struct Caches {
+    /// Embeddings of texts (Embed, Search queries).
+    pub embeddings: Cache<String, Vector>,
+    /// Embeddings of stored events, by id (Search).
+    pub event_vectors: Cache<i64, Vector>,
+    /// Snapshots as of a past id (reads with `as_of_id`).
+    pub history: Cache<i64, Arc<Snapshot>>,
+    /// Context blocks over a tail window.
+    pub tail_contexts: Cache<TailKey, Arc<String>>,
+}
+
+impl std::fmt::Debug for Caches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caches").finish_non_exhaustive()
+    }
+}
+
+/// An open ledger.
+#[derive(Debug)]
+pub struct Engine {
+    pub config: Config,
+    pub store: Store,
+    pub writer: WriterHandle,
+    pub mind: Arc<Mind>,
+    pub hub: Hub,
+    pub caches: Caches,
+    pub rebuild: RebuildStats,
+    pub started: Instant,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Engine {
+    /// Opens (or creates) the ledger, folds every stored row into fresh
+    /// state, and starts the writer. Blocking: run it off the async runtime.
+    pub fn open(config: Config, progress: &Progress) -> Result<Engine, OpenError> {
+        let started = Instant::now();
+        let conn = writer::open_connection(&config.db, config.durability.into())?;
+        let store = Store::open_pool(&config.db, config.read_pool)?;
+        let rebuild_start = Instant::now();
+        let (state, head) = rebuild(&store, config.max_tail, i64::MAX, Some(progress))?;
+        let rebuild = RebuildStats {
+            events: head.count,
+            duration: rebuild_start.elapsed(),
+        };
+        tracing::info!(
+            events = head.count,
+            last_id = head.last_id,
+            millis = rebuild.duration.as_millis() as u64,
+            chain_ok = state.chain.ok(),
+            "derived state rebuilt"
+        );
+        if let Some(fault) = state.chain.fault() {
+            tracing::warn!("{fault}: reads are served, appends are refused");
+        }
+        let mind = Arc::new(Mind::new(Snapshot {
+            head: head.clone(),
+            state: state.clone(),
+        }));
+        let hub = Hub::new(config.subscriber_buffer, config.max_subscribers);
+        let (writer, join) = writer::spawn(
+            conn,
+            head,
+            state,
+            Arc::clone(&mind),
+            hub.sink(),
+            config.max_batch_events.max(64),
+            config.verify_folds_every,
+            store.clone(),
+        )?;
+        Ok(Engine {
+            caches: Caches {
+                embeddings: Cache::new(16_384),
+                event_vectors: Cache::new(262_144),
+                history: Cache::new(16),
+                tail_contexts: Cache::new(256),
+            },
+            config,
+            store,
+            writer,
+            mind,
+            hub,
+            rebuild,
+            started,
+            writer_thread: Mutex::new(Some(join)),
+        })
+    }
+
+    /// The snapshot as of `as_of` (the current one when `None` or when it is
+    /// the head), rebuilt from SQLite and cached for past ids.
+    pub fn snapshot_as_of(&self, as_of: Option<i64>) -> Result<Arc<Snapshot>, AsOfError> {
+        let current = self.mind.snapshot();
+        let Some(id) = as_of else { return Ok(current) };
+        if id > current.head.last_id {
+            return Err(AsOfError::BeyondHead {
+                as_of: id,
+                last_id: current.head.last_id,
+            });
+        }
+        if id == current.head.last_id {
+            return Ok(current);
+        }
+        self.caches.history.get_or_insert_with(&id, || {
+            let (state, head) = rebuild(&self.store, self.config.max_tail, id, None)?;
+            Ok(Arc::new(Snapshot { head, state }))
+        })
+    }
+
+    /// The embedding of a text, cached.
+    pub fn embed(&self, text: &str) -> Vector {
+        if let Some(v) = self.caches.embeddings.get(text) {
+            return v;
+        }
+        let v: Vector = Arc::new(embed(text));
+        self.caches.embeddings.insert(text.to_string(), Arc::clone(&v));
+        v
+    }
+
+    /// The embedding of a text, computed (for one-off texts such as stored
+    /// events, cached by id elsewhere).
+    pub fn embed_uncached(&self, text: &str) -> Vector {
+        Arc::new(embed(text))
+    }
+
+    /// Stops subscriptions and lets the writer finish what it has queued.
+    pub fn shut_down(&self) {
+        self.hub.shut_down();
+    }
+
+    /// Stops the writer after what is queued, and waits for its thread.
+    pub async fn stop_writer(self: &Arc<Self>) {
+        self.writer.stop().await;
+        let engine = Arc::clone(self);
+        let _ = tokio::task::spawn_blocking(move || engine.join_writer()).await;
+    }
+
+    /// Waits for the writer thread to finish.
+    fn join_writer(&self) {
+        let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// A read as of a past id that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum AsOfError {
+    #[error("as_of_id {as_of} is beyond the ledger's last id {last_id}")]
+    BeyondHead { as_of: i64, last_id: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Folds every stored row with id <= `up_to` into fresh state, streaming.
+pub fn rebuild(
+    store: &Store,
+    tail_capacity: usize,
+    up_to: i64,
+    progress: Option<&Progress>,
+) -> Result<(State, Head), StoreError> {
+    if let Some(p) = progress {
+        let conn = store.conn()?;
+        let total: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
+        p.total.store(total as u64, Ordering::Relaxed);
+    }
+    let mut state = State::new(tail_capacity);
+    let mut head = Head::default();
+    store.for_each(i64::MIN, up_to, |row| {
+        let event = row.to_event()?;
+        head.last_id = row.id;
+        head.count += 1;
+        head.last_hash = row.hash;
+        head.last_ts = Some(row.ts);
+        state.apply_shared(Arc::new(event));
+        if let Some(p) = progress {
+            p.folded.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok::<(), StoreError>(())
+    })?;
+    Ok((state, head))
+}

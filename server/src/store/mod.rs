@@ -1,0 +1,250 @@
+//! SQLite: the schema (compatible with reference `pmm.db` files), the read
+//! pool, and reads by id, range, kind and tail. The single writer lives in
+//! [`writer`].
+
+pub mod schema;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{params_from_iter, OpenFlags, Row as SqlRow};
+use serde_json::Value;
+
+use crate::event::Event;
+
+/// A row as stored: `meta` is the JSON text exactly as appended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub id: i64,
+    pub ts: String,
+    pub kind: String,
+    pub content: String,
+    pub meta: String,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// The columns every row query selects, in [`Row`] order.
+pub const ROW_COLUMNS: &str = "id, ts, kind, content, meta, prev_hash, hash";
+
+impl Row {
+    pub fn from_sql(row: &SqlRow<'_>) -> rusqlite::Result<Row> {
+        Ok(Row {
+            id: row.get(0)?,
+            ts: row.get(1)?,
+            kind: row.get(2)?,
+            content: row.get(3)?,
+            meta: row.get(4)?,
+            prev_hash: row.get(5)?,
+            hash: row.get(6)?,
+        })
+    }
+
+    /// The row as the rules see it (meta parsed, key order kept).
+    pub fn to_event(&self) -> Result<Event, StoreError> {
+        let meta: Value = serde_json::from_str(&self.meta).map_err(|e| StoreError::BadMeta {
+            id: self.id,
+            reason: e.to_string(),
+        })?;
+        Ok(self.event_with_meta(meta))
+    }
+
+    /// The row as an event, with its meta already parsed.
+    pub fn event_with_meta(&self, meta: Value) -> Event {
+        Event {
+            id: self.id,
+            ts: self.ts.clone(),
+            kind: self.kind.clone(),
+            content: self.content.clone(),
+            meta,
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        }
+    }
+}
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("cannot create {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("row {id}: stored meta is not valid JSON: {reason}")]
+    BadMeta { id: i64, reason: String },
+    #[error("{0}")]
+    Schema(String),
+}
+
+/// The last row of the ledger.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Head {
+    /// 0 when the ledger is empty.
+    pub last_id: i64,
+    pub last_hash: Option<String>,
+    pub last_ts: Option<String>,
+    pub count: u64,
+}
+
+/// Reading direction of a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Forward,
+    Backward,
+}
+
+/// A page request: ids within `[start, end]` (in reading order), kinds.
+#[derive(Clone, Debug)]
+pub struct PageQuery<'a> {
+    pub start: i64,
+    /// Inclusive bound in the reading direction, if any.
+    pub end: Option<i64>,
+    pub direction: Direction,
+    pub kinds: &'a [String],
+    pub limit: usize,
+}
+
+/// The read side: a pool of read-only connections.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    pool: Pool<SqliteConnectionManager>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// `kind IN (?, ?, …)` for a kinds filter, or `1` for none.
+fn kinds_clause(kinds: &[String]) -> String {
+    if kinds.is_empty() {
+        "1".to_string()
+    } else {
+        format!("kind IN ({})", vec!["?"; kinds.len()].join(", "))
+    }
+}
+
+impl Store {
+    /// Opens the read pool on a database the writer has already set up.
+    pub fn open_pool(path: &Path, size: u32) -> Result<Store, StoreError> {
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|conn| {
+                conn.busy_timeout(Duration::from_secs(5))?;
+                conn.pragma_update(None, "query_only", true)?;
+                Ok(())
+            });
+        let pool = Pool::builder()
+            .max_size(size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            pool,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// One row by id.
+    pub fn get(&self, id: i64) -> Result<Option<Row>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM events WHERE id = ?1"))?;
+        let mut rows = stmt.query([id])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(Row::from_sql(row)?),
+            None => None,
+        })
+    }
+
+    /// A page of rows in the requested direction.
+    pub fn page(&self, q: &PageQuery<'_>) -> Result<Vec<Row>, StoreError> {
+        let conn = self.conn()?;
+        let (cmp_start, cmp_end, order) = match q.direction {
+            Direction::Forward => (">=", "<=", "ASC"),
+            Direction::Backward => ("<=", ">=", "DESC"),
+        };
+        let end_clause = if q.end.is_some() {
+            format!("AND id {cmp_end} ?")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM events WHERE id {cmp_start} ? {end_clause} AND {} ORDER BY id {order} LIMIT ?",
+            kinds_clause(q.kinds)
+        );
+        let mut params: Vec<rusqlite::types::Value> = vec![q.start.into()];
+        if let Some(end) = q.end {
+            params.push(end.into());
+        }
+        params.extend(q.kinds.iter().map(|k| k.clone().into()));
+        params.push((q.limit as i64).into());
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(params), Row::from_sql)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Up to `limit` rows with id > `after`, of the given kinds, ascending.
+    pub fn after(&self, after: i64, kinds: &[String], limit: usize) -> Result<Vec<Row>, StoreError> {
+        self.page(&PageQuery {
+            start: after.saturating_add(1),
+            end: None,
+            direction: Direction::Forward,
+            kinds,
+            limit,
+        })
+    }
+
+    /// Calls `f` on every row with id in `[from, to]` in id order, streaming
+    /// (one read transaction, nothing held beyond the current row).
+    pub fn for_each<E: From<StoreError>>(
+        &self,
+        from: i64,
+        to: i64,
+        mut f: impl FnMut(Row) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM events WHERE id >= ?1 AND id <= ?2 ORDER BY id"
+            ))
+            .map_err(StoreError::from)?;
+        let mut rows = stmt.query([from, to]).map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            f(Row::from_sql(row).map_err(StoreError::from)?)?;
+        }
+        Ok(())
+    }
+
+    /// Number of rows per kind.
+    pub fn counts_by_kind(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Sizes of the database file and its WAL, in bytes.
+    pub fn file_sizes(&self) -> (u64, u64) {
+        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        (size(&self.path), size(Path::new(&wal)))
+    }
+}

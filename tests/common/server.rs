@@ -1,0 +1,100 @@
+//! A real server on 127.0.0.1:0 over a temporary ledger, and clients for it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use pmm::v1::ledger_client::LedgerClient;
+use pmm::v1::mind_client::MindClient;
+use pmm::v1::{self, EventInput};
+use pmm_server::config::Config;
+use pmm_server::server::{self, Running};
+use tonic::transport::Channel;
+
+/// A running server with its temporary folder and connected clients.
+pub struct TestServer {
+    pub running: Option<Running>,
+    pub ledger: LedgerClient<Channel>,
+    pub mind: MindClient<Channel>,
+    pub channel: Channel,
+    pub db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// A server over a new empty ledger.
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server over a new empty ledger, with adjusted configuration.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("data").join("pmm.db");
+        Self::start_on(dir, db, adjust).await
+    }
+
+    /// A server over a copy of an existing ledger file (left untouched).
+    pub async fn start_on_copy(ledger: &Path) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("pmm.db");
+        std::fs::copy(ledger, &db).expect("copy ledger");
+        Self::start_on(dir, db, |_| {}).await
+    }
+
+    async fn start_on(dir: tempfile::TempDir, db: PathBuf, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config::for_db(&db);
+        config.addr = "127.0.0.1:0".parse().expect("addr");
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind(config.addr).await.expect("bind");
+        let mut running = server::start(config, listener).await.expect("start");
+        running.ready().await.expect("ready");
+        let channel = Channel::from_shared(format!("http://{}", running.addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect");
+        TestServer {
+            ledger: LedgerClient::new(channel.clone()).max_decoding_message_size(64 << 20),
+            mind: MindClient::new(channel.clone()).max_decoding_message_size(64 << 20),
+            channel,
+            running: Some(running),
+            db,
+            _dir: dir,
+        }
+    }
+
+    /// Appends one event, returning its id.
+    pub async fn append(&mut self, kind: &str, content: &str, meta: &str) -> u64 {
+        let response = self
+            .ledger
+            .append(v1::AppendRequest {
+                events: vec![input(kind, content, meta)],
+                ..Default::default()
+            })
+            .await
+            .expect("append")
+            .into_inner();
+        response.events[0].id
+    }
+
+    pub async fn head(&mut self) -> v1::LedgerHead {
+        self.ledger.head(v1::HeadRequest {}).await.expect("head").into_inner()
+    }
+
+    /// Graceful shutdown, waiting for the writer to stop.
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shut_down().await.expect("clean shutdown");
+        }
+    }
+}
+
+/// An event input without idempotency key.
+pub fn input(kind: &str, content: &str, meta: &str) -> EventInput {
+    EventInput {
+        kind: kind.to_string(),
+        content: content.to_string(),
+        meta: meta.to_string(),
+        idempotency_key: String::new(),
+    }
+}

@@ -1,0 +1,178 @@
+//! Appends through the real server: batches, optimistic concurrency,
+//! idempotent retries, and bad input that must leave the ledger unchanged.
+
+mod common;
+
+use common::server::{input, TestServer};
+use pmm::v1::{self, AppendRequest};
+use tonic::Code;
+
+fn keyed(kind: &str, content: &str, key: &str) -> v1::EventInput {
+    v1::EventInput {
+        idempotency_key: key.to_string(),
+        ..input(kind, content, "{}")
+    }
+}
+
+#[tokio::test]
+async fn batch_gets_consecutive_ids_and_a_valid_chain() {
+    let mut s = TestServer::start().await;
+    let first = s.append("user", "hello", r#"{"b": 1, "a": 2.50}"#).await;
+    assert_eq!(first, 1);
+    let r = s
+        .ledger
+        .append(AppendRequest {
+            events: vec![input("response", "hi", ""), input("reflection", "I am", r#"{"x": [1, 2]}"#)],
+            ..Default::default()
+        })
+        .await
+        .expect("append")
+        .into_inner();
+    let ids: Vec<u64> = r.events.iter().map(|e| e.id).collect();
+    assert_eq!(ids, [2, 3]);
+    assert_eq!(r.events[1].prev_hash.as_deref(), Some(r.events[0].hash.as_str()));
+    assert_eq!(r.head.as_ref().map(|h| h.last_id), Some(3));
+    // The meta text is stored exactly as sent, and the chain verifies.
+    let ev = s.ledger.get_event(v1::GetEventRequest { id: 1 }).await.expect("get").into_inner().event.expect("event");
+    assert_eq!(ev.meta, r#"{"b": 1, "a": 2.50}"#);
+    assert_eq!(s.ledger.get_event(v1::GetEventRequest { id: 2 }).await.expect("get").into_inner().event.expect("event").meta, "{}");
+    let v = s.ledger.verify_chain(v1::VerifyChainRequest {}).await.expect("verify").into_inner();
+    assert!(v.ok, "{v:?}");
+    assert_eq!(v.checked, 3);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn expected_last_id_mismatch_is_aborted_with_the_head() {
+    let mut s = TestServer::start().await;
+    s.append("user", "one", "{}").await;
+    let ok = s
+        .ledger
+        .append(AppendRequest { events: vec![input("user", "two", "")], expected_last_id: Some(1), ..Default::default() })
+        .await;
+    assert!(ok.is_ok());
+    let err = s
+        .ledger
+        .append(AppendRequest { events: vec![input("user", "stale", "")], expected_last_id: Some(1), ..Default::default() })
+        .await
+        .expect_err("stale write must fail");
+    assert_eq!(err.code(), Code::Aborted);
+    assert!(err.message().contains("expected last id 1") && err.message().contains("last id is 2"), "{}", err.message());
+    assert_eq!(err.metadata().get("pmm-last-id").and_then(|v| v.to_str().ok()), Some("2"));
+    assert!(err.metadata().get("pmm-last-hash").is_some());
+    // 0 means "the ledger must be empty".
+    let err = s
+        .ledger
+        .append(AppendRequest { events: vec![input("user", "x", "")], expected_last_id: Some(0), ..Default::default() })
+        .await
+        .expect_err("not empty");
+    assert_eq!(err.code(), Code::Aborted);
+    assert_eq!(s.head().await.last_id, 2);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn idempotent_retry_returns_the_original_and_writes_nothing() {
+    let mut s = TestServer::start().await;
+    let request = AppendRequest { events: vec![keyed("user", "hi", "k1"), keyed("user", "there", "k2")], ..Default::default() };
+    let first = s.ledger.append(request.clone()).await.expect("first").into_inner();
+    s.append("user", "other", "{}").await;
+    let retry = s.ledger.append(request).await.expect("retry").into_inner();
+    assert_eq!(retry.events.len(), 2);
+    for (a, b) in first.events.iter().zip(&retry.events) {
+        assert_eq!((a.id, &a.ts, &a.hash), (b.id, &b.ts, &b.hash));
+        assert!(b.deduplicated && !a.deduplicated);
+    }
+    assert_eq!(s.head().await.last_id, 3);
+    // Some keys known, some new: refused, nothing written.
+    let err = s
+        .ledger
+        .append(AppendRequest { events: vec![keyed("user", "hi", "k1"), keyed("user", "new", "k3")], ..Default::default() })
+        .await
+        .expect_err("partial retry");
+    assert_eq!(err.code(), Code::AlreadyExists);
+    assert!(err.message().contains("k1"), "{}", err.message());
+    assert_eq!(s.head().await.last_id, 3);
+    s.stop().await;
+}
+
+/// Each bad request gets a precise status naming the field, and the ledger
+/// is exactly as it was.
+#[tokio::test]
+async fn bad_input_is_refused_precisely_and_writes_nothing() {
+    let mut s = TestServer::start_with(|c| {
+        c.max_event_bytes = 1000;
+        c.max_batch_events = 3;
+    })
+    .await;
+    s.append("user", "before", "{}").await;
+    let head = s.head().await;
+    let cases: Vec<(Vec<v1::EventInput>, Code, &str)> = vec![
+        (vec![], Code::InvalidArgument, "events"),
+        (vec![input("", "x", "")], Code::InvalidArgument, "events[0].kind"),
+        (vec![input("user", "ok", ""), input("user", "x", "{not json")], Code::InvalidArgument, "events[1].meta: not valid JSON"),
+        (vec![input("user", "x", "[1, 2]")], Code::InvalidArgument, "events[0].meta: not a JSON object"),
+        (vec![input("user", "x", r#"{"a": NaN}"#)], Code::InvalidArgument, "events[0].meta"),
+        (vec![input("user", "x", r#"{"a": 1e400}"#)], Code::InvalidArgument, "events[0].meta"),
+        (vec![input("bad\nkind", "x", "")], Code::InvalidArgument, "events[0].kind"),
+        (vec![input("user", &"x".repeat(2000), "")], Code::ResourceExhausted, "max_event_bytes 1000"),
+        (vec![input("a", "", ""), input("b", "", ""), input("c", "", ""), input("d", "", "")], Code::ResourceExhausted, "max_batch_events 3"),
+        (vec![keyed("user", "a", "same"), keyed("user", "b", "same")], Code::InvalidArgument, "events[1].idempotency_key"),
+    ];
+    for (events, code, needle) in cases {
+        let err = s
+            .ledger
+            .append(AppendRequest { events, ..Default::default() })
+            .await
+            .expect_err("bad input must be refused");
+        assert_eq!(err.code(), code, "{needle}: {}", err.message());
+        assert!(err.message().contains(needle), "expected {needle:?} in {:?}", err.message());
+        assert_eq!(s.head().await, head, "nothing may be written ({needle})");
+    }
+    // Views with as_of_id are refused too.
+    let err = s
+        .ledger
+        .append(AppendRequest {
+            events: vec![input("user", "x", "")],
+            views: Some(v1::AppendViewsRequest {
+                context: Some(v1::GetContextRequest { as_of_id: Some(1), ..Default::default() }),
+                metrics: None,
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect_err("views as_of");
+    assert!(err.message().starts_with("views.context.as_of_id"), "{}", err.message());
+    assert_eq!(s.head().await, head);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn append_returns_views_as_of_its_write() {
+    let mut s = TestServer::start().await;
+    s.append("identity_adopt", "Echo", r#"{"confidence": 0.95}"#).await;
+    let r = s
+        .ledger
+        .append(AppendRequest {
+            events: vec![input("reflection", "my name is Echo and I reflect on identity", "")],
+            views: Some(v1::AppendViewsRequest {
+                context: Some(v1::GetContextRequest::default()),
+                metrics: Some(v1::GetMetricsRequest { include_diagnosis: true, as_of_id: None }),
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("append")
+        .into_inner();
+    let views = r.views.expect("views");
+    let context = views.context.expect("context");
+    assert_eq!(context.as_of_id, 2);
+    assert!(context.text.contains("Identity: Echo"), "{}", context.text);
+    assert!(context.text.contains("my name is Echo"), "{}", context.text);
+    let metrics = views.metrics.expect("metrics");
+    assert_eq!(metrics.diagnosis.expect("diagnosis").identity_reflections, 1);
+    // The same as a separate read.
+    let read = s.mind.get_context(v1::GetContextRequest::default()).await.expect("context").into_inner();
+    assert_eq!(read.text, context.text);
+    s.stop().await;
+}
