@@ -27,11 +27,17 @@ fn outputs_match_every_fixture_at_every_checkpoint() {
     let mut failures = Vec::new();
     let mut checked = 0;
     for case in fixture_cases() {
-        let name = case.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let expected = read_json(&case.join("expected.json"));
         let targets = expected_outputs(&expected);
         for source in case_sources(&case) {
-            let label = source.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let label = source
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             let events = load_events(&source);
             let mut state = State::default();
             let mut next = events.iter().peekable();
@@ -41,13 +47,22 @@ fn outputs_match_every_fixture_at_every_checkpoint() {
                     state.apply(ev);
                 }
                 let actual = state.outputs().expect("outputs");
-                failures.extend(diff_outputs(target, &actual, &format!("{name} [{label} after_id={after_id}]")));
+                failures.extend(diff_outputs(
+                    target,
+                    &actual,
+                    &format!("{name} [{label} after_id={after_id}]"),
+                ));
                 checked += 1;
             }
         }
     }
     assert!(checked > 0);
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -55,20 +70,49 @@ fn embeddings_and_cosines_match_every_fixture() {
     let mut failures = Vec::new();
     for case in fixture_cases() {
         let expected = read_json(&case.join("expected.json"));
-        for (i, e) in expected["embeddings"].as_array().into_iter().flatten().enumerate() {
+        for (i, e) in expected["embeddings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let text = e["text"].as_str().expect("text");
             let vector = embed(text);
-            let actual: Value = vector.iter().map(|x| pmm_server::rules::float_value(*x)).collect();
-            if let Some(d) = first_difference(&e["vector"], &actual, &format!("{}: embeddings[{i}]", case.display())) {
+            let actual: Value = vector
+                .iter()
+                .map(|x| pmm_server::rules::float_value(*x))
+                .collect();
+            if let Some(d) = first_difference(
+                &e["vector"],
+                &actual,
+                &format!("{}: embeddings[{i}]", case.display()),
+            ) {
                 failures.push(d);
             }
             if digest(&vector) != e["digest"].as_str().unwrap_or_default() {
-                failures.push(format!("{}: embeddings[{i}].digest {} != {}", case.display(), digest(&vector), e["digest"]));
+                failures.push(format!(
+                    "{}: embeddings[{i}].digest {} != {}",
+                    case.display(),
+                    digest(&vector),
+                    e["digest"]
+                ));
             }
         }
-        for (i, c) in expected["cosine"].as_array().into_iter().flatten().enumerate() {
-            let value = cosine(&embed(c["a"].as_str().unwrap_or_default()), &embed(c["b"].as_str().unwrap_or_default()));
-            if let Some(d) = first_difference(&c["value"], &pmm_server::rules::float_value(value), &format!("{}: cosine[{i}]", case.display())) {
+        for (i, c) in expected["cosine"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let value = cosine(
+                &embed(c["a"].as_str().unwrap_or_default()),
+                &embed(c["b"].as_str().unwrap_or_default()),
+            );
+            if let Some(d) = first_difference(
+                &c["value"],
+                &pmm_server::rules::float_value(value),
+                &format!("{}: cosine[{i}]", case.display()),
+            ) {
                 failures.push(d);
             }
         }
@@ -99,7 +143,10 @@ fn chain_verdict_matches_every_fixture() {
 #[test]
 fn incremental_state_equals_full_rebuild_after_every_event() {
     for case in fixture_cases() {
-        let events: Vec<Arc<_>> = load_events(&case.join("events.jsonl")).into_iter().map(Arc::new).collect();
+        let events: Vec<Arc<_>> = load_events(&case.join("events.jsonl"))
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         let mut incremental = State::default();
         let mut published_outputs = incremental.outputs().expect("outputs");
         for (n, ev) in events.iter().enumerate() {
@@ -109,12 +156,19 @@ fn incremental_state_equals_full_rebuild_after_every_event() {
             for ev in &events[..=n] {
                 rebuilt.apply_shared(Arc::clone(ev));
             }
-            let (a, b) = (incremental.outputs().expect("outputs"), rebuilt.outputs().expect("outputs"));
+            let (a, b) = (
+                incremental.outputs().expect("outputs"),
+                rebuilt.outputs().expect("outputs"),
+            );
             let diffs = diff_outputs(&b, &a, &format!("{} after event {}", case.display(), ev.id));
             assert!(diffs.is_empty(), "{}", diffs.join("\n"));
             // The snapshot taken before this step must not have moved.
             let still = published.outputs().expect("outputs");
-            let moved = diff_outputs(&published_outputs, &still, &format!("{} snapshot before event {}", case.display(), ev.id));
+            let moved = diff_outputs(
+                &published_outputs,
+                &still,
+                &format!("{} snapshot before event {}", case.display(), ev.id),
+            );
             assert!(moved.is_empty(), "{}", moved.join("\n"));
             assert_eq!(published.event_count(), n as u64);
             published_outputs = a;

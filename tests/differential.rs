@@ -17,7 +17,14 @@ use common::{diff_outputs, load_events};
 use pmm_server::rules::{Fold, State};
 use serde_json::Value;
 
-const PROFILES: [&str; 6] = ["session", "commitments", "identity", "traits", "directives", "unicode"];
+const PROFILES: [&str; 6] = [
+    "session",
+    "commitments",
+    "identity",
+    "traits",
+    "directives",
+    "unicode",
+];
 
 fn spec_dir() -> PathBuf {
     match std::env::var_os("PMM_SPEC_PY") {
@@ -27,7 +34,10 @@ fn spec_dir() -> PathBuf {
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Writes each generated ledger to `dir` and returns, per ledger, its path
@@ -56,7 +66,10 @@ for profile in profiles:
 fn rust_folds_equal_the_python_spec_on_generated_ledgers() {
     let spec = spec_dir();
     if !spec.join("pmm_spec.py").is_file() {
-        panic!("pmm_spec.py not found in {} (set PMM_SPEC_PY)", spec.display());
+        panic!(
+            "pmm_spec.py not found in {} (set PMM_SPEC_PY)",
+            spec.display()
+        );
     }
     let seeds = env_usize("PMM_DIFF_SEEDS", 2);
     let n = env_usize("PMM_DIFF_EVENTS", 1500);
@@ -84,7 +97,10 @@ fn rust_folds_equal_the_python_spec_on_generated_ledgers() {
         let line = line.expect("python output");
         let case: Value = serde_json::from_str(&line).expect("python JSON");
         let path = PathBuf::from(case["path"].as_str().expect("path"));
-        let label = format!("profile={} seed={} events={n}", case["profile"], case["seed"]);
+        let label = format!(
+            "profile={} seed={} events={n}",
+            case["profile"], case["seed"]
+        );
         let events = load_events(&path);
         let mut state = State::default();
         let mut next = events.iter().peekable();
@@ -94,7 +110,11 @@ fn rust_folds_equal_the_python_spec_on_generated_ledgers() {
                 state.apply(ev);
             }
             match state.outputs() {
-                Ok(actual) => failures.extend(diff_outputs(expected, &actual, &format!("{label} after_id={after_id}"))),
+                Ok(actual) => failures.extend(diff_outputs(
+                    expected,
+                    &actual,
+                    &format!("{label} after_id={after_id}"),
+                )),
                 Err(e) => failures.push(format!("{label} after_id={after_id}: {e}")),
             }
         }
@@ -103,9 +123,18 @@ fn rust_folds_equal_the_python_spec_on_generated_ledgers() {
     let status = child.wait().expect("python3");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(status.success(), "the Python driver failed: {status}");
-    assert_eq!(ledgers, PROFILES.len() * seeds, "every generated ledger was checked");
+    assert_eq!(
+        ledgers,
+        PROFILES.len() * seeds,
+        "every generated ledger was checked"
+    );
     if !failures.is_empty() {
         let _ = writeln!(std::io::stderr(), "{}", failures.join("\n"));
     }
-    assert!(failures.is_empty(), "{} differences (first: {})", failures.len(), failures[0]);
+    assert!(
+        failures.is_empty(),
+        "{} differences (first: {})",
+        failures.len(),
+        failures[0]
+    );
 }

@@ -71,13 +71,53 @@ fn diagnosis(d: v1::Diagnosis) -> Value {
 /// Every field of an outputs object, asked of the server through its RPCs.
 async fn outputs_via_rpc(s: &mut TestServer, as_of: u64, is_final: bool) -> Value {
     let as_of_id = Some(as_of);
-    let p = s.mind.get_projection(v1::GetProjectionRequest { strict: false, as_of_id }).await.expect("projection").into_inner();
+    let p = s
+        .mind
+        .get_projection(v1::GetProjectionRequest {
+            strict: false,
+            as_of_id,
+        })
+        .await
+        .expect("projection")
+        .into_inner();
     assert_eq!(p.as_of_id, as_of);
-    let strict = s.mind.get_projection(v1::GetProjectionRequest { strict: true, as_of_id }).await.expect("strict").into_inner();
-    let ident = s.mind.get_identity(v1::GetIdentityRequest { as_of_id }).await.expect("identity").into_inner();
-    let d = s.mind.get_directives(v1::GetDirectivesRequest { active_only: false, as_of_id }).await.expect("directives").into_inner();
-    let m = s.mind.get_metrics(v1::GetMetricsRequest { include_diagnosis: true, as_of_id }).await.expect("metrics").into_inner();
-    let context = |layout: v1::ContextLayout, n: Option<u32>, budgets: Option<(u32, u32)>, tail: Option<u64>| v1::GetContextRequest {
+    let strict = s
+        .mind
+        .get_projection(v1::GetProjectionRequest {
+            strict: true,
+            as_of_id,
+        })
+        .await
+        .expect("strict")
+        .into_inner();
+    let ident = s
+        .mind
+        .get_identity(v1::GetIdentityRequest { as_of_id })
+        .await
+        .expect("identity")
+        .into_inner();
+    let d = s
+        .mind
+        .get_directives(v1::GetDirectivesRequest {
+            active_only: false,
+            as_of_id,
+        })
+        .await
+        .expect("directives")
+        .into_inner();
+    let m = s
+        .mind
+        .get_metrics(v1::GetMetricsRequest {
+            include_diagnosis: true,
+            as_of_id,
+        })
+        .await
+        .expect("metrics")
+        .into_inner();
+    let context = |layout: v1::ContextLayout,
+                   n: Option<u32>,
+                   budgets: Option<(u32, u32)>,
+                   tail: Option<u64>| v1::GetContextRequest {
         layout: layout as i32,
         n_reflections: n,
         max_commitment_chars: budgets.map(|b| b.0),
@@ -87,12 +127,30 @@ async fn outputs_via_rpc(s: &mut TestServer, as_of: u64, is_final: bool) -> Valu
     };
     let text = |req| {
         let mut mind = s.mind.clone();
-        async move { mind.get_context(req).await.expect("context").into_inner().text }
+        async move {
+            mind.get_context(req)
+                .await
+                .expect("context")
+                .into_inner()
+                .text
+        }
     };
     let standard = text(context(v1::ContextLayout::Standard, None, None, None)).await;
     let compact = text(context(v1::ContextLayout::Compact, None, None, None)).await;
-    let tail = text(context(v1::ContextLayout::Unspecified, None, None, Some(1000))).await;
-    let budget = text(context(v1::ContextLayout::Standard, Some(5), Some((100, 150)), None)).await;
+    let tail = text(context(
+        v1::ContextLayout::Unspecified,
+        None,
+        None,
+        Some(1000),
+    ))
+    .await;
+    let budget = text(context(
+        v1::ContextLayout::Standard,
+        Some(5),
+        Some((100, 150)),
+        None,
+    ))
+    .await;
     let stage = m.stage.expect("stage");
     let snap = stage.snapshot.expect("snapshot");
     let mut out = json!({
@@ -122,7 +180,12 @@ async fn outputs_via_rpc(s: &mut TestServer, as_of: u64, is_final: bool) -> Valu
         "context_budget": budget,
     });
     if is_final {
-        let v = s.ledger.verify_chain(v1::VerifyChainRequest {}).await.expect("verify").into_inner();
+        let v = s
+            .ledger
+            .verify_chain(v1::VerifyChainRequest {})
+            .await
+            .expect("verify")
+            .into_inner();
         out["chain_ok"] = json!(v.ok);
         let head = s.head().await;
         out["after_id"] = json!(head.last_id);
@@ -141,9 +204,18 @@ async fn every_rpc_view_equals_the_fixtures_final_and_at_checkpoints() {
         }
         let expected = read_json(&case.join("expected.json"));
         let mut s = TestServer::start_on_copy(&db).await;
-        let name = case.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let mut targets = vec![(expected["final"].clone(), true)];
-        targets.extend(expected["checkpoints"].as_array().into_iter().flatten().map(|c| (c.clone(), false)));
+        targets.extend(
+            expected["checkpoints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| (c.clone(), false)),
+        );
         for (mut target, is_final) in targets {
             let after_id = target["after_id"].as_u64().expect("after_id");
             let actual = outputs_via_rpc(&mut s, after_id, is_final).await;
@@ -152,9 +224,18 @@ async fn every_rpc_view_equals_the_fixtures_final_and_at_checkpoints() {
                     target.as_object_mut().map(|o| o.remove(key));
                 }
             }
-            failures.extend(diff_outputs(&target, &actual, &format!("{name} via RPC as of {after_id}")));
+            failures.extend(diff_outputs(
+                &target,
+                &actual,
+                &format!("{name} via RPC as of {after_id}"),
+            ));
         }
         s.stop().await;
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -21,7 +21,13 @@ async fn health_is_serving_and_reflection_lists_only_public_services() {
     let mut s = TestServer::start().await;
     let mut health = HealthClient::new(s.channel.clone());
     for service in ["", "pmm.v1.Ledger", "pmm.v1.Mind"] {
-        let r = health.check(HealthCheckRequest { service: service.into() }).await.expect("health").into_inner();
+        let r = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .expect("health")
+            .into_inner();
         assert_eq!(r.status, 1, "SERVING for {service:?}");
     }
     let mut reflection = ServerReflectionClient::new(s.channel.clone());
@@ -40,7 +46,10 @@ async fn health_is_serving_and_reflection_lists_only_public_services() {
     };
     let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     names.sort();
-    assert_eq!(names, ["grpc.health.v1.Health", "pmm.v1.Ledger", "pmm.v1.Mind"]);
+    assert_eq!(
+        names,
+        ["grpc.health.v1.Health", "pmm.v1.Ledger", "pmm.v1.Mind"]
+    );
     s.stop().await;
 }
 
@@ -48,15 +57,27 @@ async fn health_is_serving_and_reflection_lists_only_public_services() {
 async fn read_pages_forward_and_backward_with_a_kinds_filter() {
     let mut s = TestServer::start().await;
     for i in 1..=10 {
-        s.append(if i % 2 == 0 { "even" } else { "odd" }, &format!("e{i}"), "{}").await;
+        s.append(
+            if i % 2 == 0 { "even" } else { "odd" },
+            &format!("e{i}"),
+            "{}",
+        )
+        .await;
     }
     let page = s
         .ledger
-        .read(v1::ReadRequest { start_id: Some(2), limit: 3, ..Default::default() })
+        .read(v1::ReadRequest {
+            start_id: Some(2),
+            limit: 3,
+            ..Default::default()
+        })
         .await
         .expect("read")
         .into_inner();
-    assert_eq!(page.events.iter().map(|e| e.id).collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(
+        page.events.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [2, 3, 4]
+    );
     assert_eq!((page.next_start_id, page.as_of_id), (Some(5), 10));
     let back = s
         .ledger
@@ -69,12 +90,26 @@ async fn read_pages_forward_and_backward_with_a_kinds_filter() {
         .await
         .expect("read")
         .into_inner();
-    assert_eq!(back.events.iter().map(|e| e.id).collect::<Vec<_>>(), [10, 8, 6, 4, 2]);
+    assert_eq!(
+        back.events.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [10, 8, 6, 4, 2]
+    );
     assert_eq!(back.next_start_id, None);
-    let err = s.ledger.read(v1::ReadRequest { start_id: Some(0), ..Default::default() }).await.expect_err("start 0");
+    let err = s
+        .ledger
+        .read(v1::ReadRequest {
+            start_id: Some(0),
+            ..Default::default()
+        })
+        .await
+        .expect_err("start 0");
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().starts_with("start_id"));
-    let err = s.ledger.get_event(v1::GetEventRequest { id: 99 }).await.expect_err("missing");
+    let err = s
+        .ledger
+        .get_event(v1::GetEventRequest { id: 99 })
+        .await
+        .expect_err("missing");
     assert_eq!(err.code(), Code::NotFound);
     assert!(err.message().contains("last id is 10"), "{}", err.message());
     s.stop().await;
@@ -86,7 +121,12 @@ async fn stats_count_kinds_and_commits() {
     s.append("user", "a", "{}").await;
     s.append("user", "b", "{}").await;
     s.append("reflection", "c", "{}").await;
-    let stats = s.ledger.stats(v1::StatsRequest {}).await.expect("stats").into_inner();
+    let stats = s
+        .ledger
+        .stats(v1::StatsRequest {})
+        .await
+        .expect("stats")
+        .into_inner();
     assert_eq!(stats.event_count, 3);
     assert_eq!(stats.events_by_kind.get("user"), Some(&2));
     assert_eq!(stats.events_by_kind.get("reflection"), Some(&1));
@@ -99,19 +139,43 @@ async fn stats_count_kinds_and_commits() {
 async fn embed_matches_the_fixtures_and_search_ranks_similar_events_first() {
     let mut s = TestServer::start().await;
     let expected = read_json(&fixtures_root().join("tiny/expected.json"));
-    for e in expected["embeddings"].as_array().expect("embeddings").iter().take(5) {
-        let r = s.mind.embed(v1::EmbedRequest { text: e["text"].as_str().expect("text").into() }).await.expect("embed").into_inner();
+    for e in expected["embeddings"]
+        .as_array()
+        .expect("embeddings")
+        .iter()
+        .take(5)
+    {
+        let r = s
+            .mind
+            .embed(v1::EmbedRequest {
+                text: e["text"].as_str().expect("text").into(),
+            })
+            .await
+            .expect("embed")
+            .into_inner();
         assert_eq!(r.digest, e["digest"].as_str().expect("digest"));
-        let want: Vec<f64> = e["vector"].as_array().expect("vector").iter().map(|x| x.as_f64().expect("f64")).collect();
+        let want: Vec<f64> = e["vector"]
+            .as_array()
+            .expect("vector")
+            .iter()
+            .map(|x| x.as_f64().expect("f64"))
+            .collect();
         assert_eq!(r.vector, want);
     }
-    s.append("user", "the hash chain keeps the ledger honest", "{}").await;
-    s.append("user", "a haiku about persistence and growth", "{}").await;
+    s.append("user", "the hash chain keeps the ledger honest", "{}")
+        .await;
+    s.append("user", "a haiku about persistence and growth", "{}")
+        .await;
     s.append("user", "", "{}").await;
-    s.append("response", "the hash chain verifies every row", "{}").await;
+    s.append("response", "the hash chain verifies every row", "{}")
+        .await;
     let r = s
         .mind
-        .search(v1::SearchRequest { query: "hash chain ledger".into(), top_k: 2, kinds: vec![] })
+        .search(v1::SearchRequest {
+            query: "hash chain ledger".into(),
+            top_k: 2,
+            kinds: vec![],
+        })
         .await
         .expect("search")
         .into_inner();
@@ -121,12 +185,27 @@ async fn embed_matches_the_fixtures_and_search_ranks_similar_events_first() {
     assert!(r.hits[0].score >= r.hits[1].score);
     let only = s
         .mind
-        .search(v1::SearchRequest { query: "hash chain".into(), top_k: 5, kinds: vec!["response".into()] })
+        .search(v1::SearchRequest {
+            query: "hash chain".into(),
+            top_k: 5,
+            kinds: vec!["response".into()],
+        })
         .await
         .expect("search")
         .into_inner();
-    assert_eq!(only.hits.iter().map(|h| h.event_id).collect::<Vec<_>>(), [4]);
-    let err = s.mind.search(v1::SearchRequest { query: "x".into(), top_k: 1000, kinds: vec![] }).await.expect_err("top_k");
+    assert_eq!(
+        only.hits.iter().map(|h| h.event_id).collect::<Vec<_>>(),
+        [4]
+    );
+    let err = s
+        .mind
+        .search(v1::SearchRequest {
+            query: "x".into(),
+            top_k: 1000,
+            kinds: vec![],
+        })
+        .await
+        .expect_err("top_k");
     assert!(err.message().starts_with("top_k"), "{}", err.message());
     s.stop().await;
 }
@@ -136,11 +215,46 @@ async fn view_parameters_are_validated() {
     let mut s = TestServer::start().await;
     s.append("user", "a", "{}").await;
     let cases = [
-        (v1::GetContextRequest { n_reflections: Some(101), ..Default::default() }, Code::InvalidArgument, "n_reflections"),
-        (v1::GetContextRequest { tail: Some(0), ..Default::default() }, Code::InvalidArgument, "tail"),
-        (v1::GetContextRequest { tail: Some(5000), ..Default::default() }, Code::InvalidArgument, "tail"),
-        (v1::GetContextRequest { layout: 9, ..Default::default() }, Code::InvalidArgument, "layout"),
-        (v1::GetContextRequest { as_of_id: Some(7), ..Default::default() }, Code::OutOfRange, "as_of_id"),
+        (
+            v1::GetContextRequest {
+                n_reflections: Some(101),
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "n_reflections",
+        ),
+        (
+            v1::GetContextRequest {
+                tail: Some(0),
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "tail",
+        ),
+        (
+            v1::GetContextRequest {
+                tail: Some(5000),
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "tail",
+        ),
+        (
+            v1::GetContextRequest {
+                layout: 9,
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "layout",
+        ),
+        (
+            v1::GetContextRequest {
+                as_of_id: Some(7),
+                ..Default::default()
+            },
+            Code::OutOfRange,
+            "as_of_id",
+        ),
     ];
     for (request, code, field) in cases {
         let err = s.mind.get_context(request).await.expect_err("invalid");
@@ -153,7 +267,10 @@ async fn view_parameters_are_validated() {
 async fn export_all(s: &mut TestServer) -> Vec<v1::Event> {
     let mut stream = s
         .ledger
-        .export(v1::ExportRequest { chunk_size: 7, ..Default::default() })
+        .export(v1::ExportRequest {
+            chunk_size: 7,
+            ..Default::default()
+        })
         .await
         .expect("export")
         .into_inner();
@@ -172,7 +289,10 @@ async fn export_then_import_gives_identical_rows_and_import_is_resumable() {
     let mut target = TestServer::start().await;
     let first = target
         .ledger
-        .import(v1::ImportRequest { rows: rows[..120].to_vec(), mode: 0 })
+        .import(v1::ImportRequest {
+            rows: rows[..120].to_vec(),
+            mode: 0,
+        })
         .await
         .expect("import")
         .into_inner();
@@ -180,7 +300,10 @@ async fn export_then_import_gives_identical_rows_and_import_is_resumable() {
     // Resuming with overlap skips what is stored identically.
     let second = target
         .ledger
-        .import(v1::ImportRequest { rows: rows[100..].to_vec(), mode: 0 })
+        .import(v1::ImportRequest {
+            rows: rows[100..].to_vec(),
+            mode: 0,
+        })
         .await
         .expect("resume")
         .into_inner();
@@ -189,12 +312,34 @@ async fn export_then_import_gives_identical_rows_and_import_is_resumable() {
     // A conflicting row is refused with the head, and nothing is written.
     let mut changed = rows[199].clone();
     changed.content.push('!');
-    let err = target.ledger.import(v1::ImportRequest { rows: vec![changed], mode: 0 }).await.expect_err("conflict");
+    let err = target
+        .ledger
+        .import(v1::ImportRequest {
+            rows: vec![changed],
+            mode: 0,
+        })
+        .await
+        .expect_err("conflict");
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("content"), "{}", err.message());
-    assert_eq!(err.metadata().get("pmm-last-id").and_then(|v| v.to_str().ok()), Some("200"));
-    let source_metrics = source.mind.get_metrics(v1::GetMetricsRequest::default()).await.expect("m").into_inner();
-    let target_metrics = target.mind.get_metrics(v1::GetMetricsRequest::default()).await.expect("m").into_inner();
+    assert_eq!(
+        err.metadata()
+            .get("pmm-last-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("200")
+    );
+    let source_metrics = source
+        .mind
+        .get_metrics(v1::GetMetricsRequest::default())
+        .await
+        .expect("m")
+        .into_inner();
+    let target_metrics = target
+        .mind
+        .get_metrics(v1::GetMetricsRequest::default())
+        .await
+        .expect("m")
+        .into_inner();
     assert_eq!(source_metrics, target_metrics);
     source.stop().await;
     target.stop().await;
@@ -204,20 +349,36 @@ async fn export_then_import_gives_identical_rows_and_import_is_resumable() {
 async fn a_reference_ledger_keeps_its_chain_when_appended_to() {
     let mut s = TestServer::start_on_copy(&fixtures_root().join("tiny/pmm.db")).await;
     let before = s.head().await;
-    let id = s.append("user", "appended after the reference", r#"{"k": 1}"#).await;
+    let id = s
+        .append("user", "appended after the reference", r#"{"k": 1}"#)
+        .await;
     assert_eq!(id, before.last_id + 1);
-    let v = s.ledger.verify_chain(v1::VerifyChainRequest {}).await.expect("verify").into_inner();
+    let v = s
+        .ledger
+        .verify_chain(v1::VerifyChainRequest {})
+        .await
+        .expect("verify")
+        .into_inner();
     assert!(v.ok, "{v:?}");
     s.stop().await;
 
-    let mut broken = TestServer::start_on_copy(&fixtures_root().join("chain_tampered_content/pmm.db")).await;
-    let v = broken.ledger.verify_chain(v1::VerifyChainRequest {}).await.expect("verify").into_inner();
+    let mut broken =
+        TestServer::start_on_copy(&fixtures_root().join("chain_tampered_content/pmm.db")).await;
+    let v = broken
+        .ledger
+        .verify_chain(v1::VerifyChainRequest {})
+        .await
+        .expect("verify")
+        .into_inner();
     assert!(!v.ok);
     assert_eq!(v.fault, v1::ChainFault::HashMismatch as i32);
     let head = broken.head().await;
     let err = broken
         .ledger
-        .append(AppendRequest { events: vec![input("user", "x", "")], ..Default::default() })
+        .append(AppendRequest {
+            events: vec![input("user", "x", "")],
+            ..Default::default()
+        })
         .await
         .expect_err("no writes on a broken chain");
     assert_eq!(err.code(), Code::DataLoss);

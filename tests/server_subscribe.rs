@@ -59,18 +59,30 @@ async fn catch_up_then_live_under_concurrent_appends_without_gap_or_duplicate() 
     }
     let mut stream = s
         .ledger
-        .subscribe(SubscribeRequest { start: Some(Start::FromStart(true)), ..Default::default() })
+        .subscribe(SubscribeRequest {
+            start: Some(Start::FromStart(true)),
+            ..Default::default()
+        })
         .await
         .expect("subscribe")
         .into_inner();
     // Concurrent writers while the subscriber is still catching up.
-    let writers: Vec<_> = (0..4).map(|w| tokio::spawn(append_many(s.ledger.clone(), w, 50))).collect();
+    let writers: Vec<_> = (0..4)
+        .map(|w| tokio::spawn(append_many(s.ledger.clone(), w, 50)))
+        .collect();
     let (ids, caught_up) = events(&mut stream, 250).await;
     for w in writers {
         w.await.expect("writer");
     }
-    assert!(caught_up, "the caught_up marker comes between catch-up and live");
-    assert_eq!(ids, (1..=250).collect::<Vec<u64>>(), "every event once, in id order");
+    assert!(
+        caught_up,
+        "the caught_up marker comes between catch-up and live"
+    );
+    assert_eq!(
+        ids,
+        (1..=250).collect::<Vec<u64>>(),
+        "every event once, in id order"
+    );
     s.stop().await;
 }
 
@@ -116,7 +128,11 @@ async fn only_new_and_heartbeats_carry_the_head() {
     s.append("user", "old", "{}").await;
     let mut stream = s
         .ledger
-        .subscribe(SubscribeRequest { start: Some(Start::OnlyNew(true)), heartbeat_ms: Some(100), ..Default::default() })
+        .subscribe(SubscribeRequest {
+            start: Some(Start::OnlyNew(true)),
+            heartbeat_ms: Some(100),
+            ..Default::default()
+        })
         .await
         .expect("subscribe")
         .into_inner();
@@ -137,7 +153,10 @@ async fn after_id_beyond_the_head_is_out_of_range() {
     s.append("user", "a", "{}").await;
     let err = s
         .ledger
-        .subscribe(SubscribeRequest { start: Some(Start::AfterId(5)), ..Default::default() })
+        .subscribe(SubscribeRequest {
+            start: Some(Start::AfterId(5)),
+            ..Default::default()
+        })
         .await
         .expect_err("beyond head");
     assert_eq!(err.code(), Code::OutOfRange);
@@ -152,17 +171,26 @@ async fn a_slow_subscriber_neither_blocks_appends_nor_loses_events() {
     let mut s = TestServer::start_with(|c| c.subscriber_buffer = 16).await;
     let mut stream = s
         .ledger
-        .subscribe(SubscribeRequest { start: Some(Start::OnlyNew(true)), heartbeat_ms: Some(0), ..Default::default() })
+        .subscribe(SubscribeRequest {
+            start: Some(Start::OnlyNew(true)),
+            heartbeat_ms: Some(0),
+            ..Default::default()
+        })
         .await
         .expect("subscribe")
         .into_inner();
     assert!(matches!(next(&mut stream).await, Item::CaughtUp(_)));
     let total = 3000;
-    let batch: Vec<_> = (0..100).map(|i| input("user", &format!("bulk {i}"), "{}")).collect();
+    let batch: Vec<_> = (0..100)
+        .map(|i| input("user", &format!("bulk {i}"), "{}"))
+        .collect();
     tokio::time::timeout(Duration::from_secs(30), async {
         for _ in 0..total / 100 {
             s.ledger
-                .append(AppendRequest { events: batch.clone(), ..Default::default() })
+                .append(AppendRequest {
+                    events: batch.clone(),
+                    ..Default::default()
+                })
                 .await
                 .expect("append");
         }
@@ -180,15 +208,23 @@ async fn shutdown_ends_subscriptions_with_unavailable() {
     s.append("user", "a", "{}").await;
     let mut stream = s
         .ledger
-        .subscribe(SubscribeRequest { start: Some(Start::FromStart(true)), heartbeat_ms: Some(0), ..Default::default() })
+        .subscribe(SubscribeRequest {
+            start: Some(Start::FromStart(true)),
+            heartbeat_ms: Some(0),
+            ..Default::default()
+        })
         .await
         .expect("subscribe")
         .into_inner();
     let (ids, _) = events(&mut stream, 1).await;
     assert_eq!(ids, [1]);
     assert!(matches!(next(&mut stream).await, Item::CaughtUp(_)));
-    tokio::time::timeout(Duration::from_secs(10), s.stop()).await.expect("shutdown completes with a subscriber open");
-    let end = tokio::time::timeout(Duration::from_secs(10), stream.message()).await.expect("stream ends");
+    tokio::time::timeout(Duration::from_secs(10), s.stop())
+        .await
+        .expect("shutdown completes with a subscriber open");
+    let end = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("stream ends");
     match end {
         Err(status) => assert_eq!(status.code(), Code::Unavailable, "{status:?}"),
         Ok(other) => panic!("expected UNAVAILABLE, got {other:?}"),

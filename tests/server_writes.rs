@@ -22,7 +22,10 @@ async fn batch_gets_consecutive_ids_and_a_valid_chain() {
     let r = s
         .ledger
         .append(AppendRequest {
-            events: vec![input("response", "hi", ""), input("reflection", "I am", r#"{"x": [1, 2]}"#)],
+            events: vec![
+                input("response", "hi", ""),
+                input("reflection", "I am", r#"{"x": [1, 2]}"#),
+            ],
             ..Default::default()
         })
         .await
@@ -30,13 +33,38 @@ async fn batch_gets_consecutive_ids_and_a_valid_chain() {
         .into_inner();
     let ids: Vec<u64> = r.events.iter().map(|e| e.id).collect();
     assert_eq!(ids, [2, 3]);
-    assert_eq!(r.events[1].prev_hash.as_deref(), Some(r.events[0].hash.as_str()));
+    assert_eq!(
+        r.events[1].prev_hash.as_deref(),
+        Some(r.events[0].hash.as_str())
+    );
     assert_eq!(r.head.as_ref().map(|h| h.last_id), Some(3));
     // The meta text is stored exactly as sent, and the chain verifies.
-    let ev = s.ledger.get_event(v1::GetEventRequest { id: 1 }).await.expect("get").into_inner().event.expect("event");
+    let ev = s
+        .ledger
+        .get_event(v1::GetEventRequest { id: 1 })
+        .await
+        .expect("get")
+        .into_inner()
+        .event
+        .expect("event");
     assert_eq!(ev.meta, r#"{"b": 1, "a": 2.50}"#);
-    assert_eq!(s.ledger.get_event(v1::GetEventRequest { id: 2 }).await.expect("get").into_inner().event.expect("event").meta, "{}");
-    let v = s.ledger.verify_chain(v1::VerifyChainRequest {}).await.expect("verify").into_inner();
+    assert_eq!(
+        s.ledger
+            .get_event(v1::GetEventRequest { id: 2 })
+            .await
+            .expect("get")
+            .into_inner()
+            .event
+            .expect("event")
+            .meta,
+        "{}"
+    );
+    let v = s
+        .ledger
+        .verify_chain(v1::VerifyChainRequest {})
+        .await
+        .expect("verify")
+        .into_inner();
     assert!(v.ok, "{v:?}");
     assert_eq!(v.checked, 3);
     s.stop().await;
@@ -48,22 +76,43 @@ async fn expected_last_id_mismatch_is_aborted_with_the_head() {
     s.append("user", "one", "{}").await;
     let ok = s
         .ledger
-        .append(AppendRequest { events: vec![input("user", "two", "")], expected_last_id: Some(1), ..Default::default() })
+        .append(AppendRequest {
+            events: vec![input("user", "two", "")],
+            expected_last_id: Some(1),
+            ..Default::default()
+        })
         .await;
     assert!(ok.is_ok());
     let err = s
         .ledger
-        .append(AppendRequest { events: vec![input("user", "stale", "")], expected_last_id: Some(1), ..Default::default() })
+        .append(AppendRequest {
+            events: vec![input("user", "stale", "")],
+            expected_last_id: Some(1),
+            ..Default::default()
+        })
         .await
         .expect_err("stale write must fail");
     assert_eq!(err.code(), Code::Aborted);
-    assert!(err.message().contains("expected last id 1") && err.message().contains("last id is 2"), "{}", err.message());
-    assert_eq!(err.metadata().get("pmm-last-id").and_then(|v| v.to_str().ok()), Some("2"));
+    assert!(
+        err.message().contains("expected last id 1") && err.message().contains("last id is 2"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(
+        err.metadata()
+            .get("pmm-last-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
     assert!(err.metadata().get("pmm-last-hash").is_some());
     // 0 means "the ledger must be empty".
     let err = s
         .ledger
-        .append(AppendRequest { events: vec![input("user", "x", "")], expected_last_id: Some(0), ..Default::default() })
+        .append(AppendRequest {
+            events: vec![input("user", "x", "")],
+            expected_last_id: Some(0),
+            ..Default::default()
+        })
         .await
         .expect_err("not empty");
     assert_eq!(err.code(), Code::Aborted);
@@ -74,8 +123,16 @@ async fn expected_last_id_mismatch_is_aborted_with_the_head() {
 #[tokio::test]
 async fn idempotent_retry_returns_the_original_and_writes_nothing() {
     let mut s = TestServer::start().await;
-    let request = AppendRequest { events: vec![keyed("user", "hi", "k1"), keyed("user", "there", "k2")], ..Default::default() };
-    let first = s.ledger.append(request.clone()).await.expect("first").into_inner();
+    let request = AppendRequest {
+        events: vec![keyed("user", "hi", "k1"), keyed("user", "there", "k2")],
+        ..Default::default()
+    };
+    let first = s
+        .ledger
+        .append(request.clone())
+        .await
+        .expect("first")
+        .into_inner();
     s.append("user", "other", "{}").await;
     let retry = s.ledger.append(request).await.expect("retry").into_inner();
     assert_eq!(retry.events.len(), 2);
@@ -87,7 +144,10 @@ async fn idempotent_retry_returns_the_original_and_writes_nothing() {
     // Some keys known, some new: refused, nothing written.
     let err = s
         .ledger
-        .append(AppendRequest { events: vec![keyed("user", "hi", "k1"), keyed("user", "new", "k3")], ..Default::default() })
+        .append(AppendRequest {
+            events: vec![keyed("user", "hi", "k1"), keyed("user", "new", "k3")],
+            ..Default::default()
+        })
         .await
         .expect_err("partial retry");
     assert_eq!(err.code(), Code::AlreadyExists);
@@ -109,24 +169,72 @@ async fn bad_input_is_refused_precisely_and_writes_nothing() {
     let head = s.head().await;
     let cases: Vec<(Vec<v1::EventInput>, Code, &str)> = vec![
         (vec![], Code::InvalidArgument, "events"),
-        (vec![input("", "x", "")], Code::InvalidArgument, "events[0].kind"),
-        (vec![input("user", "ok", ""), input("user", "x", "{not json")], Code::InvalidArgument, "events[1].meta: not valid JSON"),
-        (vec![input("user", "x", "[1, 2]")], Code::InvalidArgument, "events[0].meta: not a JSON object"),
-        (vec![input("user", "x", r#"{"a": NaN}"#)], Code::InvalidArgument, "events[0].meta"),
-        (vec![input("user", "x", r#"{"a": 1e400}"#)], Code::InvalidArgument, "events[0].meta"),
-        (vec![input("bad\nkind", "x", "")], Code::InvalidArgument, "events[0].kind"),
-        (vec![input("user", &"x".repeat(2000), "")], Code::ResourceExhausted, "max_event_bytes 1000"),
-        (vec![input("a", "", ""), input("b", "", ""), input("c", "", ""), input("d", "", "")], Code::ResourceExhausted, "max_batch_events 3"),
-        (vec![keyed("user", "a", "same"), keyed("user", "b", "same")], Code::InvalidArgument, "events[1].idempotency_key"),
+        (
+            vec![input("", "x", "")],
+            Code::InvalidArgument,
+            "events[0].kind",
+        ),
+        (
+            vec![input("user", "ok", ""), input("user", "x", "{not json")],
+            Code::InvalidArgument,
+            "events[1].meta: not valid JSON",
+        ),
+        (
+            vec![input("user", "x", "[1, 2]")],
+            Code::InvalidArgument,
+            "events[0].meta: not a JSON object",
+        ),
+        (
+            vec![input("user", "x", r#"{"a": NaN}"#)],
+            Code::InvalidArgument,
+            "events[0].meta",
+        ),
+        (
+            vec![input("user", "x", r#"{"a": 1e400}"#)],
+            Code::InvalidArgument,
+            "events[0].meta",
+        ),
+        (
+            vec![input("bad\nkind", "x", "")],
+            Code::InvalidArgument,
+            "events[0].kind",
+        ),
+        (
+            vec![input("user", &"x".repeat(2000), "")],
+            Code::ResourceExhausted,
+            "max_event_bytes 1000",
+        ),
+        (
+            vec![
+                input("a", "", ""),
+                input("b", "", ""),
+                input("c", "", ""),
+                input("d", "", ""),
+            ],
+            Code::ResourceExhausted,
+            "max_batch_events 3",
+        ),
+        (
+            vec![keyed("user", "a", "same"), keyed("user", "b", "same")],
+            Code::InvalidArgument,
+            "events[1].idempotency_key",
+        ),
     ];
     for (events, code, needle) in cases {
         let err = s
             .ledger
-            .append(AppendRequest { events, ..Default::default() })
+            .append(AppendRequest {
+                events,
+                ..Default::default()
+            })
             .await
             .expect_err("bad input must be refused");
         assert_eq!(err.code(), code, "{needle}: {}", err.message());
-        assert!(err.message().contains(needle), "expected {needle:?} in {:?}", err.message());
+        assert!(
+            err.message().contains(needle),
+            "expected {needle:?} in {:?}",
+            err.message()
+        );
         assert_eq!(s.head().await, head, "nothing may be written ({needle})");
     }
     // Views with as_of_id are refused too.
@@ -135,14 +243,21 @@ async fn bad_input_is_refused_precisely_and_writes_nothing() {
         .append(AppendRequest {
             events: vec![input("user", "x", "")],
             views: Some(v1::AppendViewsRequest {
-                context: Some(v1::GetContextRequest { as_of_id: Some(1), ..Default::default() }),
+                context: Some(v1::GetContextRequest {
+                    as_of_id: Some(1),
+                    ..Default::default()
+                }),
                 metrics: None,
             }),
             ..Default::default()
         })
         .await
         .expect_err("views as_of");
-    assert!(err.message().starts_with("views.context.as_of_id"), "{}", err.message());
+    assert!(
+        err.message().starts_with("views.context.as_of_id"),
+        "{}",
+        err.message()
+    );
     assert_eq!(s.head().await, head);
     s.stop().await;
 }
@@ -150,14 +265,22 @@ async fn bad_input_is_refused_precisely_and_writes_nothing() {
 #[tokio::test]
 async fn append_returns_views_as_of_its_write() {
     let mut s = TestServer::start().await;
-    s.append("identity_adopt", "Echo", r#"{"confidence": 0.95}"#).await;
+    s.append("identity_adopt", "Echo", r#"{"confidence": 0.95}"#)
+        .await;
     let r = s
         .ledger
         .append(AppendRequest {
-            events: vec![input("reflection", "my name is Echo and I reflect on identity", "")],
+            events: vec![input(
+                "reflection",
+                "my name is Echo and I reflect on identity",
+                "",
+            )],
             views: Some(v1::AppendViewsRequest {
                 context: Some(v1::GetContextRequest::default()),
-                metrics: Some(v1::GetMetricsRequest { include_diagnosis: true, as_of_id: None }),
+                metrics: Some(v1::GetMetricsRequest {
+                    include_diagnosis: true,
+                    as_of_id: None,
+                }),
             }),
             ..Default::default()
         })
@@ -170,9 +293,17 @@ async fn append_returns_views_as_of_its_write() {
     assert!(context.text.contains("Identity: Echo"), "{}", context.text);
     assert!(context.text.contains("my name is Echo"), "{}", context.text);
     let metrics = views.metrics.expect("metrics");
-    assert_eq!(metrics.diagnosis.expect("diagnosis").identity_reflections, 1);
+    assert_eq!(
+        metrics.diagnosis.expect("diagnosis").identity_reflections,
+        1
+    );
     // The same as a separate read.
-    let read = s.mind.get_context(v1::GetContextRequest::default()).await.expect("context").into_inner();
+    let read = s
+        .mind
+        .get_context(v1::GetContextRequest::default())
+        .await
+        .expect("context")
+        .into_inner();
     assert_eq!(read.text, context.text);
     s.stop().await;
 }

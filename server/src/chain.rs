@@ -268,14 +268,19 @@ mod tests {
 
     #[test]
     fn numbers_keep_python_types() {
-        assert_eq!(canon("[1, 1.0, 1e2, -0, 0.1, 1e-05, 123456789012345678901234567890]"),
-            "[1,1.0,100.0,0,0.1,1e-05,123456789012345678901234567890]");
+        assert_eq!(
+            canon("[1, 1.0, 1e2, -0, 0.1, 1e-05, 123456789012345678901234567890]"),
+            "[1,1.0,100.0,0,0.1,1e-05,123456789012345678901234567890]"
+        );
     }
 
     #[test]
     fn refuses_overflowing_floats() {
         let v: Value = serde_json::from_str("[1e400]").unwrap();
-        assert!(matches!(canonical_json(&v), Err(CanonicalError::NonFinite(_))));
+        assert!(matches!(
+            canonical_json(&v),
+            Err(CanonicalError::NonFinite(_))
+        ));
     }
 
     #[test]
@@ -299,9 +304,15 @@ mod tests {
         assert_eq!(verify_chain(&rows), Ok(3));
         rows[1].content.push('!');
         let fault = verify_chain(&rows).unwrap_err();
-        assert_eq!((fault.id, fault.reason), (2, ChainFaultReason::HashMismatch));
+        assert_eq!(
+            (fault.id, fault.reason),
+            (2, ChainFaultReason::HashMismatch)
+        );
         rows[1].content.pop();
         rows[2].prev_hash = Some("0".repeat(64));
-        assert_eq!(verify_chain(&rows).unwrap_err().reason, ChainFaultReason::PrevHashMismatch);
+        assert_eq!(
+            verify_chain(&rows).unwrap_err().reason,
+            ChainFaultReason::PrevHashMismatch
+        );
     }
 }

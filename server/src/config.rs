@@ -29,7 +29,11 @@ impl From<DurabilityArg> for Durability {
 
 /// The pmm gRPC server.
 #[derive(Clone, Debug, Parser)]
-#[command(name = "pmm-server", version, about = "The Persistent Mind Model ledger as a gRPC service")]
+#[command(
+    name = "pmm-server",
+    version,
+    about = "The Persistent Mind Model ledger as a gRPC service"
+)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "PMM_ADDR", default_value = "127.0.0.1:50051")]

@@ -158,7 +158,9 @@ impl Engine {
             return v;
         }
         let v: Vector = Arc::new(embed(text));
-        self.caches.embeddings.insert(text.to_string(), Arc::clone(&v));
+        self.caches
+            .embeddings
+            .insert(text.to_string(), Arc::clone(&v));
         v
     }
 

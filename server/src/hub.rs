@@ -49,8 +49,14 @@ pub struct Spec {
 pub enum Item {
     Event(Arc<Row>),
     /// Catch-up done: every matching row with id <= position was sent.
-    CaughtUp { position: i64, head: Head },
-    Heartbeat { position: i64, head: Head },
+    CaughtUp {
+        position: i64,
+        head: Head,
+    },
+    Heartbeat {
+        position: i64,
+        head: Head,
+    },
 }
 
 /// Why a subscription cannot start or had to end.
@@ -192,7 +198,7 @@ impl Producer {
     }
 
     fn wants(&self, row: &Row) -> bool {
-        self.spec.kinds.is_empty() || self.spec.kinds.iter().any(|k| *k == row.kind)
+        self.spec.kinds.is_empty() || self.spec.kinds.contains(&row.kind)
     }
 
     async fn serve(&mut self) -> Result<(), Gone> {
@@ -206,7 +212,10 @@ impl Producer {
         }))
         .await?;
         loop {
-            let heartbeat = self.spec.heartbeat.unwrap_or(Duration::from_secs(3600 * 24));
+            let heartbeat = self
+                .spec
+                .heartbeat
+                .unwrap_or(Duration::from_secs(3600 * 24));
             tokio::select! {
                 biased;
                 _ = self.shutdown.changed() => {
@@ -253,9 +262,10 @@ impl Producer {
             let store = self.store.clone();
             let kinds = self.spec.kinds.clone();
             let after = self.cursor;
-            let page = tokio::task::spawn_blocking(move || store.after(after, &kinds, CATCH_UP_PAGE))
-                .await
-                .map_err(|e| HubError::Join(e.to_string()))??;
+            let page =
+                tokio::task::spawn_blocking(move || store.after(after, &kinds, CATCH_UP_PAGE))
+                    .await
+                    .map_err(|e| HubError::Join(e.to_string()))??;
             let short = page.len() < CATCH_UP_PAGE;
             for row in page {
                 self.cursor = row.id;

@@ -49,7 +49,10 @@ impl Running {
     /// Waits until the ledger is open and its derived state rebuilt.
     pub async fn ready(&mut self) -> Result<(), ServeError> {
         match self.ready.take() {
-            Some(task) => task.await.map_err(|e| ServeError::Join(e.to_string()))?.map(|_| ()),
+            Some(task) => task
+                .await
+                .map_err(|e| ServeError::Join(e.to_string()))?
+                .map(|_| ()),
             None => Ok(()),
         }
     }
@@ -66,9 +69,15 @@ impl Running {
     /// Waits for the server to stop (after [`Running::trigger_shutdown`] or
     /// a start-up failure).
     pub async fn wait(self) -> Result<(), ServeError> {
-        let served = self.task.await.map_err(|e| ServeError::Join(e.to_string()))?;
+        let served = self
+            .task
+            .await
+            .map_err(|e| ServeError::Join(e.to_string()))?;
         let opened = match self.ready {
-            Some(task) => task.await.map_err(|e| ServeError::Join(e.to_string()))?.map(|_| ()),
+            Some(task) => task
+                .await
+                .map_err(|e| ServeError::Join(e.to_string()))?
+                .map(|_| ()),
             None => Ok(()),
         };
         if let Some(engine) = self.gate.get() {
@@ -90,11 +99,19 @@ impl Running {
 
 /// Starts serving on `listener` and opens the ledger in the background.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, ServeError> {
-    let addr = listener.local_addr().map_err(|e| ServeError::Join(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServeError::Join(e.to_string()))?;
     let gate = Gate::new();
     let (health, health_service) = tonic_health::server::health_reporter();
-    for name in ["", v1::ledger_server::SERVICE_NAME, v1::mind_server::SERVICE_NAME] {
-        health.set_service_status(name, ServingStatus::NotServing).await;
+    for name in [
+        "",
+        v1::ledger_server::SERVICE_NAME,
+        v1::mind_server::SERVICE_NAME,
+    ] {
+        health
+            .set_service_status(name, ServingStatus::NotServing)
+            .await;
     }
 
     let reflection = || {
@@ -125,14 +142,21 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
         tokio::spawn(async move {
             let path = config.db.display().to_string();
             let opener = Arc::clone(&gate);
-            let engine = tokio::task::spawn_blocking(move || Engine::open(config, &opener.progress))
-                .await
-                .map_err(|e| ServeError::Join(e.to_string()))?
-                .map_err(|source| ServeError::Open { path, source })?;
+            let engine =
+                tokio::task::spawn_blocking(move || Engine::open(config, &opener.progress))
+                    .await
+                    .map_err(|e| ServeError::Join(e.to_string()))?
+                    .map_err(|source| ServeError::Open { path, source })?;
             let engine = Arc::new(engine);
             gate.open(Arc::clone(&engine));
-            for name in ["", v1::ledger_server::SERVICE_NAME, v1::mind_server::SERVICE_NAME] {
-                health.set_service_status(name, ServingStatus::Serving).await;
+            for name in [
+                "",
+                v1::ledger_server::SERVICE_NAME,
+                v1::mind_server::SERVICE_NAME,
+            ] {
+                health
+                    .set_service_status(name, ServingStatus::Serving)
+                    .await;
             }
             tracing::info!("serving");
             Ok(engine)
@@ -145,8 +169,14 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
         async move {
             let _ = shutdown_rx.await;
             tracing::info!("shutting down: finishing in-flight calls");
-            for name in ["", v1::ledger_server::SERVICE_NAME, v1::mind_server::SERVICE_NAME] {
-                health.set_service_status(name, ServingStatus::NotServing).await;
+            for name in [
+                "",
+                v1::ledger_server::SERVICE_NAME,
+                v1::mind_server::SERVICE_NAME,
+            ] {
+                health
+                    .set_service_status(name, ServingStatus::NotServing)
+                    .await;
             }
             if let Some(engine) = gate.get() {
                 engine.shut_down();

@@ -30,7 +30,11 @@ pub fn fixture_cases() -> Vec<PathBuf> {
         .filter(|p| p.join("expected.json").is_file())
         .collect();
     cases.sort();
-    assert!(!cases.is_empty(), "no fixture cases under {}", root.display());
+    assert!(
+        !cases.is_empty(),
+        "no fixture cases under {}",
+        root.display()
+    );
     cases
 }
 
@@ -78,20 +82,32 @@ fn show(v: &Value) -> String {
 /// floats bit for bit, `1` ≠ `1.0`, objects as unordered maps), else where
 /// they first differ.
 pub fn first_difference(expected: &Value, actual: &Value, path: &str) -> Option<String> {
-    let mismatch = || Some(format!("{path}: expected {}, got {}", show(expected), show(actual)));
+    let mismatch = || {
+        Some(format!(
+            "{path}: expected {}, got {}",
+            show(expected),
+            show(actual)
+        ))
+    };
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             let missing: Vec<_> = e.keys().filter(|k| !a.contains_key(*k)).collect();
             let extra: Vec<_> = a.keys().filter(|k| !e.contains_key(*k)).collect();
             if !missing.is_empty() || !extra.is_empty() {
-                return Some(format!("{path}: keys differ (missing {missing:?}, unexpected {extra:?})"));
+                return Some(format!(
+                    "{path}: keys differ (missing {missing:?}, unexpected {extra:?})"
+                ));
             }
             e.iter()
                 .find_map(|(k, ev)| first_difference(ev, &a[k], &format!("{path}.{k}")))
         }
         (Value::Array(e), Value::Array(a)) => {
             if e.len() != a.len() {
-                return Some(format!("{path}: length {} expected, got {}", e.len(), a.len()));
+                return Some(format!(
+                    "{path}: length {} expected, got {}",
+                    e.len(),
+                    a.len()
+                ));
             }
             e.iter()
                 .zip(a)

@@ -41,11 +41,17 @@ impl TestServer {
         Self::start_on(dir, db, |_| {}).await
     }
 
-    async fn start_on(dir: tempfile::TempDir, db: PathBuf, adjust: impl FnOnce(&mut Config)) -> TestServer {
+    async fn start_on(
+        dir: tempfile::TempDir,
+        db: PathBuf,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let mut config = Config::for_db(&db);
         config.addr = "127.0.0.1:0".parse().expect("addr");
         adjust(&mut config);
-        let listener = tokio::net::TcpListener::bind(config.addr).await.expect("bind");
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .expect("bind");
         let mut running = server::start(config, listener).await.expect("start");
         running.ready().await.expect("ready");
         let channel = Channel::from_shared(format!("http://{}", running.addr))
@@ -78,7 +84,11 @@ impl TestServer {
     }
 
     pub async fn head(&mut self) -> v1::LedgerHead {
-        self.ledger.head(v1::HeadRequest {}).await.expect("head").into_inner()
+        self.ledger
+            .head(v1::HeadRequest {})
+            .await
+            .expect("head")
+            .into_inner()
     }
 
     /// Graceful shutdown, waiting for the writer to stop.

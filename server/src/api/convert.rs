@@ -49,7 +49,10 @@ pub fn id(field: &str, value: u64) -> Result<i64, Status> {
 /// A kinds filter: at most 64 non-empty kinds.
 pub fn kinds(field: &str, kinds: Vec<String>) -> Result<Vec<String>, Status> {
     if kinds.len() > MAX_KINDS {
-        return Err(invalid(field, format!("{} kinds given, at most {MAX_KINDS}", kinds.len())));
+        return Err(invalid(
+            field,
+            format!("{} kinds given, at most {MAX_KINDS}", kinds.len()),
+        ));
     }
     if let Some(i) = kinds.iter().position(String::is_empty) {
         return Err(invalid(&format!("{field}[{i}]"), "empty kind"));
@@ -62,7 +65,10 @@ fn check_kind(field: &str, kind: &str) -> Result<(), Status> {
         return Err(invalid(field, "required (e.g. \"user\")"));
     }
     if kind.len() > MAX_KIND_BYTES {
-        return Err(invalid(field, format!("{} bytes, at most {MAX_KIND_BYTES}", kind.len())));
+        return Err(invalid(
+            field,
+            format!("{} bytes, at most {MAX_KIND_BYTES}", kind.len()),
+        ));
     }
     if kind.chars().any(char::is_control) {
         return Err(invalid(field, "contains a control character"));
@@ -74,7 +80,8 @@ fn check_kind(field: &str, kind: &str) -> Result<(), Status> {
 /// canonical JSON can write (no NaN/Infinity, no overflowing number).
 pub fn meta(field: &str, text: &str) -> Result<(String, Value), Status> {
     let text = if text.is_empty() { "{}" } else { text };
-    let value: Value = serde_json::from_str(text).map_err(|e| invalid(field, format!("not valid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| invalid(field, format!("not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(invalid(field, "not a JSON object"));
     }
@@ -126,7 +133,10 @@ pub fn new_events(inputs: Vec<v1::EventInput>, config: &Config) -> Result<Vec<Ne
             }
             k => {
                 if !keys.insert(k.clone()) {
-                    return Err(invalid(&format!("events[{i}].idempotency_key"), "repeated within the request"));
+                    return Err(invalid(
+                        &format!("events[{i}].idempotency_key"),
+                        "repeated within the request",
+                    ));
                 }
                 Some(k)
             }
@@ -145,7 +155,11 @@ pub fn new_events(inputs: Vec<v1::EventInput>, config: &Config) -> Result<Vec<Ne
 /// Validates the rows of an Import (ids strictly increasing; in verify mode
 /// links within the request are checked here, the link to the ledger and
 /// the hashes by the writer).
-pub fn import_rows(rows: Vec<v1::Event>, verify: bool, config: &Config) -> Result<Vec<ImportRow>, Status> {
+pub fn import_rows(
+    rows: Vec<v1::Event>,
+    verify: bool,
+    config: &Config,
+) -> Result<Vec<ImportRow>, Status> {
     check_batch("rows", rows.len(), config.max_batch_events)?;
     let mut out: Vec<ImportRow> = Vec::with_capacity(rows.len());
     for (i, r) in rows.into_iter().enumerate() {
@@ -156,14 +170,24 @@ pub fn import_rows(rows: Vec<v1::Event>, verify: bool, config: &Config) -> Resul
         let row_id = id(&format!("{field}.id"), r.id)?;
         if let Some(prev) = out.last() {
             if row_id <= prev.row.id {
-                return Err(invalid(&format!("{field}.id"), format!("{row_id} is not after {}", prev.row.id)));
+                return Err(invalid(
+                    &format!("{field}.id"),
+                    format!("{row_id} is not after {}", prev.row.id),
+                ));
             }
             if verify && r.prev_hash != prev.row.hash {
-                return Err(invalid(&format!("{field}.prev_hash"), "does not equal the previous row's hash"));
+                return Err(invalid(
+                    &format!("{field}.prev_hash"),
+                    "does not equal the previous row's hash",
+                ));
             }
         }
         check_kind(&format!("{field}.kind"), &r.kind)?;
-        check_size(&field, r.kind.len() + r.content.len() + r.meta.len(), config.max_event_bytes)?;
+        check_size(
+            &field,
+            r.kind.len() + r.content.len() + r.meta.len(),
+            config.max_event_bytes,
+        )?;
         let (_, meta) = meta(&format!("{field}.meta"), &r.meta)?;
         out.push(ImportRow {
             row: Row {
@@ -172,7 +196,11 @@ pub fn import_rows(rows: Vec<v1::Event>, verify: bool, config: &Config) -> Resul
                 kind: r.kind,
                 content: r.content,
                 // Stored exactly as given (an empty text is stored as `{}`).
-                meta: if r.meta.is_empty() { "{}".to_string() } else { r.meta },
+                meta: if r.meta.is_empty() {
+                    "{}".to_string()
+                } else {
+                    r.meta
+                },
                 prev_hash: r.prev_hash,
                 hash: (!r.hash.is_empty()).then_some(r.hash),
             },
@@ -183,21 +211,33 @@ pub fn import_rows(rows: Vec<v1::Event>, verify: bool, config: &Config) -> Resul
 }
 
 /// Context parameters from a request, defaults filled in.
-pub fn context_params(req: &v1::GetContextRequest, max_reflections: usize) -> Result<ContextParams, Status> {
+pub fn context_params(
+    req: &v1::GetContextRequest,
+    max_reflections: usize,
+) -> Result<ContextParams, Status> {
     let defaults = ContextParams::default();
     let compact = match v1::ContextLayout::try_from(req.layout) {
         Ok(v1::ContextLayout::Unspecified | v1::ContextLayout::Standard) => false,
         Ok(v1::ContextLayout::Compact) => true,
         Err(_) => return Err(invalid("layout", format!("unknown layout {}", req.layout))),
     };
-    let n_reflections = req.n_reflections.map_or(defaults.n_reflections, |n| n as usize);
+    let n_reflections = req
+        .n_reflections
+        .map_or(defaults.n_reflections, |n| n as usize);
     if n_reflections > max_reflections {
-        return Err(invalid("n_reflections", format!("{n_reflections} is above the maximum of {max_reflections}")));
+        return Err(invalid(
+            "n_reflections",
+            format!("{n_reflections} is above the maximum of {max_reflections}"),
+        ));
     }
     Ok(ContextParams {
         n_reflections,
-        max_commitment_chars: req.max_commitment_chars.map_or(defaults.max_commitment_chars, |n| n as usize),
-        max_reflection_chars: req.max_reflection_chars.map_or(defaults.max_reflection_chars, |n| n as usize),
+        max_commitment_chars: req
+            .max_commitment_chars
+            .map_or(defaults.max_commitment_chars, |n| n as usize),
+        max_reflection_chars: req
+            .max_reflection_chars
+            .map_or(defaults.max_reflection_chars, |n| n as usize),
         compact,
     })
 }
@@ -262,13 +302,20 @@ fn adoption(a: &crate::rules::metrics::Adoption, with_confidence: bool) -> v1::A
 pub fn metrics(s: &Snapshot, include_diagnosis: bool) -> Result<v1::GetMetricsResponse, Status> {
     let folds = &s.state.whole;
     let scores = folds.metrics.scores();
-    let stage = folds.stage.stage().map_err(|e| super::status::context(e.into()))?;
+    let stage = folds
+        .stage
+        .stage()
+        .map_err(|e| super::status::context(e.into()))?;
     let level = stage.name.trim_start_matches('S').parse().unwrap_or(0);
     let diagnosis = include_diagnosis.then(|| {
         let d = folds.metrics.diagnosis();
         v1::Diagnosis {
             identity_adopts: d.valid_adoptions.len() as u64,
-            identity_adopt_details: d.valid_adoptions.iter().map(|a| adoption(a, false)).collect(),
+            identity_adopt_details: d
+                .valid_adoptions
+                .iter()
+                .map(|a| adoption(a, false))
+                .collect(),
             identity_adopts_total: d.all_adoptions.len() as u64,
             identity_adopt_details_all: d.all_adoptions.iter().map(|a| adoption(a, true)).collect(),
             autonomy_ticks: d.autonomy_ticks,
@@ -315,7 +362,10 @@ pub fn directives(s: &Snapshot, active_only: bool) -> v1::GetDirectivesResponse 
                 last_seen_id: r.last_seen_id.max(0) as u64,
                 seen_count: r.seen_count,
                 sources: sources(&r.sources),
-                last_origin_eid: r.last_origin_eid.as_ref().and_then(|n| n.to_string().parse().ok()),
+                last_origin_eid: r
+                    .last_origin_eid
+                    .as_ref()
+                    .and_then(|n| n.to_string().parse().ok()),
             })
             .collect()
     };

@@ -54,7 +54,11 @@ fn fault_code(reason: &ChainFaultReason) -> v1::ChainFault {
 
 /// Why a verification walk stopped early.
 enum Stop {
-    Fault { id: i64, fault: v1::ChainFault, reason: String },
+    Fault {
+        id: i64,
+        fault: v1::ChainFault,
+        reason: String,
+    },
     Store(StoreError),
 }
 
@@ -110,7 +114,10 @@ fn verify(engine: &Engine, last_id: i64) -> Result<v1::VerifyChainResponse, Stat
 
 #[tonic::async_trait]
 impl Ledger for LedgerService {
-    async fn append(&self, request: Request<v1::AppendRequest>) -> Result<Response<v1::AppendResponse>, Status> {
+    async fn append(
+        &self,
+        request: Request<v1::AppendRequest>,
+    ) -> Result<Response<v1::AppendResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let events = convert::new_events(req.events, &engine.config)?;
@@ -121,14 +128,23 @@ impl Ledger for LedgerService {
         let views = req.views;
         if let Some(v) = &views {
             if v.context.as_ref().is_some_and(|c| c.as_of_id.is_some()) {
-                return Err(status::invalid("views.context.as_of_id", "must be unset (views are as of this write)"));
+                return Err(status::invalid(
+                    "views.context.as_of_id",
+                    "must be unset (views are as of this write)",
+                ));
             }
             if v.metrics.as_ref().is_some_and(|m| m.as_of_id.is_some()) {
-                return Err(status::invalid("views.metrics.as_of_id", "must be unset (views are as of this write)"));
+                return Err(status::invalid(
+                    "views.metrics.as_of_id",
+                    "must be unset (views are as of this write)",
+                ));
             }
         }
         let context_params = match views.as_ref().and_then(|v| v.context.as_ref()) {
-            Some(c) => Some((convert::context_params(c, crate::rules::context::MAX_REFLECTIONS)?, c.tail)),
+            Some(c) => Some((
+                convert::context_params(c, crate::rules::context::MAX_REFLECTIONS)?,
+                c.tail,
+            )),
             None => None,
         };
         let outcome = engine
@@ -143,7 +159,9 @@ impl Ledger for LedgerService {
         let views = match (views, outcome.snapshot.as_ref()) {
             (Some(v), Some(snapshot)) => Some(v1::AppendViews {
                 context: match context_params {
-                    Some((params, tail)) => Some(mind::context_of(&engine, snapshot, &params, tail)?),
+                    Some((params, tail)) => {
+                        Some(mind::context_of(&engine, snapshot, &params, tail)?)
+                    }
                     None => None,
                 },
                 metrics: match v.metrics {
@@ -170,13 +188,21 @@ impl Ledger for LedgerService {
         }))
     }
 
-    async fn read(&self, request: Request<v1::ReadRequest>) -> Result<Response<v1::ReadResponse>, Status> {
+    async fn read(
+        &self,
+        request: Request<v1::ReadRequest>,
+    ) -> Result<Response<v1::ReadResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let direction = match v1::ReadDirection::try_from(req.direction) {
             Ok(v1::ReadDirection::Unspecified | v1::ReadDirection::Forward) => Direction::Forward,
             Ok(v1::ReadDirection::Backward) => Direction::Backward,
-            Err(_) => return Err(status::invalid("direction", format!("unknown direction {}", req.direction))),
+            Err(_) => {
+                return Err(status::invalid(
+                    "direction",
+                    format!("unknown direction {}", req.direction),
+                ))
+            }
         };
         let start = match req.start_id {
             Some(0) => return Err(status::invalid("start_id", "must be >= 1 (ids start at 1)")),
@@ -191,7 +217,10 @@ impl Ledger for LedgerService {
                 Direction::Backward => e > s as i64,
             };
             if bad {
-                return Err(status::invalid("end_id", format!("{e} is on the wrong side of start_id {s} for this direction")));
+                return Err(status::invalid(
+                    "end_id",
+                    format!("{e} is on the wrong side of start_id {s} for this direction"),
+                ));
             }
         }
         let kinds = convert::kinds("kinds", req.kinds)?;
@@ -214,10 +243,12 @@ impl Ledger for LedgerService {
         })
         .await?;
         let next_start_id = (rows.len() == limit)
-            .then(|| rows.last().map(|r| match direction {
-                Direction::Forward => r.id + 1,
-                Direction::Backward => r.id - 1,
-            }))
+            .then(|| {
+                rows.last().map(|r| match direction {
+                    Direction::Forward => r.id + 1,
+                    Direction::Backward => r.id - 1,
+                })
+            })
             .flatten()
             .filter(|id| *id >= 1)
             .map(|id| id as u64);
@@ -228,7 +259,10 @@ impl Ledger for LedgerService {
         }))
     }
 
-    async fn get_event(&self, request: Request<v1::GetEventRequest>) -> Result<Response<v1::GetEventResponse>, Status> {
+    async fn get_event(
+        &self,
+        request: Request<v1::GetEventRequest>,
+    ) -> Result<Response<v1::GetEventResponse>, Status> {
         let engine = self.engine()?;
         let id = request.into_inner().id;
         if id == 0 {
@@ -248,21 +282,28 @@ impl Ledger for LedgerService {
         }
     }
 
-    async fn head(&self, _request: Request<v1::HeadRequest>) -> Result<Response<v1::LedgerHead>, Status> {
+    async fn head(
+        &self,
+        _request: Request<v1::HeadRequest>,
+    ) -> Result<Response<v1::LedgerHead>, Status> {
         let engine = self.engine()?;
         Ok(Response::new(convert::head(&engine.mind.snapshot().head)))
     }
 
     type SubscribeStream = BoxStream<v1::SubscribeResponse>;
 
-    async fn subscribe(&self, request: Request<v1::SubscribeRequest>) -> Result<Response<Self::SubscribeStream>, Status> {
+    async fn subscribe(
+        &self,
+        request: Request<v1::SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         use v1::subscribe_request::Start as WireStart;
         let start = match req.start {
-            None | Some(WireStart::FromStart(_)) | Some(WireStart::OnlyNew(false)) | Some(WireStart::AfterId(0)) => {
-                Start::FromStart
-            }
+            None
+            | Some(WireStart::FromStart(_))
+            | Some(WireStart::OnlyNew(false))
+            | Some(WireStart::AfterId(0)) => Start::FromStart,
             Some(WireStart::OnlyNew(true)) => Start::OnlyNew,
             Some(WireStart::AfterId(id)) => Start::After(convert::id("after_id", id)?),
         };
@@ -297,14 +338,20 @@ impl Ledger for LedgerService {
         Ok(Response::new(Box::pin(stream)))
     }
 
-    async fn verify_chain(&self, _request: Request<v1::VerifyChainRequest>) -> Result<Response<v1::VerifyChainResponse>, Status> {
+    async fn verify_chain(
+        &self,
+        _request: Request<v1::VerifyChainRequest>,
+    ) -> Result<Response<v1::VerifyChainResponse>, Status> {
         let engine = self.engine()?;
         let last_id = engine.mind.snapshot().head.last_id;
         let result = blocking(move || verify(&engine, last_id)).await?;
         Ok(Response::new(result))
     }
 
-    async fn stats(&self, _request: Request<v1::StatsRequest>) -> Result<Response<v1::StatsResponse>, Status> {
+    async fn stats(
+        &self,
+        _request: Request<v1::StatsRequest>,
+    ) -> Result<Response<v1::StatsResponse>, Status> {
         let engine = self.engine()?;
         let snapshot = engine.mind.snapshot();
         let store = engine.store.clone();
@@ -315,10 +362,34 @@ impl Ledger for LedgerService {
         .await?;
         let c = &engine.caches;
         let caches = vec![
-            cache_stats("embeddings", c.embeddings.hits(), c.embeddings.misses(), c.embeddings.len(), c.embeddings.capacity()),
-            cache_stats("event_vectors", c.event_vectors.hits(), c.event_vectors.misses(), c.event_vectors.len(), c.event_vectors.capacity()),
-            cache_stats("history", c.history.hits(), c.history.misses(), c.history.len(), c.history.capacity()),
-            cache_stats("tail_contexts", c.tail_contexts.hits(), c.tail_contexts.misses(), c.tail_contexts.len(), c.tail_contexts.capacity()),
+            cache_stats(
+                "embeddings",
+                c.embeddings.hits(),
+                c.embeddings.misses(),
+                c.embeddings.len(),
+                c.embeddings.capacity(),
+            ),
+            cache_stats(
+                "event_vectors",
+                c.event_vectors.hits(),
+                c.event_vectors.misses(),
+                c.event_vectors.len(),
+                c.event_vectors.capacity(),
+            ),
+            cache_stats(
+                "history",
+                c.history.hits(),
+                c.history.misses(),
+                c.history.len(),
+                c.history.capacity(),
+            ),
+            cache_stats(
+                "tail_contexts",
+                c.tail_contexts.hits(),
+                c.tail_contexts.misses(),
+                c.tail_contexts.len(),
+                c.tail_contexts.capacity(),
+            ),
         ];
         let cfg = &engine.config;
         Ok(Response::new(v1::StatsResponse {
@@ -351,13 +422,21 @@ impl Ledger for LedgerService {
         }))
     }
 
-    async fn import(&self, request: Request<v1::ImportRequest>) -> Result<Response<v1::ImportResponse>, Status> {
+    async fn import(
+        &self,
+        request: Request<v1::ImportRequest>,
+    ) -> Result<Response<v1::ImportResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let verify = match v1::ImportMode::try_from(req.mode) {
             Ok(v1::ImportMode::Unspecified | v1::ImportMode::Verify) => true,
             Ok(v1::ImportMode::Verbatim) => false,
-            Err(_) => return Err(status::invalid("mode", format!("unknown mode {}", req.mode))),
+            Err(_) => {
+                return Err(status::invalid(
+                    "mode",
+                    format!("unknown mode {}", req.mode),
+                ))
+            }
         };
         let rows = convert::import_rows(req.rows, verify, &engine.config)?;
         let outcome = engine
@@ -374,7 +453,10 @@ impl Ledger for LedgerService {
 
     type ExportStream = BoxStream<v1::ExportResponse>;
 
-    async fn export(&self, request: Request<v1::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+    async fn export(
+        &self,
+        request: Request<v1::ExportRequest>,
+    ) -> Result<Response<Self::ExportStream>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let start = match req.start_id {
@@ -387,7 +469,10 @@ impl Ledger for LedgerService {
             None => engine.mind.snapshot().head.last_id,
         };
         if req.start_id.is_some() && end < start {
-            return Err(status::invalid("end_id", format!("{end} is before start_id {start}")));
+            return Err(status::invalid(
+                "end_id",
+                format!("{end} is before start_id {start}"),
+            ));
         }
         let chunk = match req.chunk_size as usize {
             0 => DEFAULT_CHUNK,
@@ -437,13 +522,23 @@ impl Ledger for LedgerService {
     }
 }
 
-fn cache_stats(name: &str, hits: u64, misses: u64, entries: usize, capacity: u64) -> v1::CacheStats {
+fn cache_stats(
+    name: &str,
+    hits: u64,
+    misses: u64,
+    entries: usize,
+    capacity: u64,
+) -> v1::CacheStats {
     let total = hits + misses;
     v1::CacheStats {
         name: name.to_string(),
         hits,
         misses,
-        hit_rate: if total == 0 { 0.0 } else { hits as f64 / total as f64 },
+        hit_rate: if total == 0 {
+            0.0
+        } else {
+            hits as f64 / total as f64
+        },
         entries: entries as u64,
         capacity,
     }

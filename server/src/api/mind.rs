@@ -61,19 +61,34 @@ pub fn context_of(
     tail: Option<u64>,
 ) -> Result<v1::GetContextResponse, Status> {
     let text = match tail {
-        None => snapshot.state.context(params, None).map_err(status::context)?,
-        Some(0) => return Err(status::invalid("tail", "must be >= 1 (unset = the whole ledger)")),
+        None => snapshot
+            .state
+            .context(params, None)
+            .map_err(status::context)?,
+        Some(0) => {
+            return Err(status::invalid(
+                "tail",
+                "must be >= 1 (unset = the whole ledger)",
+            ))
+        }
         Some(n) => {
             let n = usize::try_from(n).unwrap_or(usize::MAX);
             if n > engine.config.max_tail {
                 return Err(status::invalid(
                     "tail",
-                    format!("{n} rows is above the window of {} rows kept (--max-tail)", engine.config.max_tail),
+                    format!(
+                        "{n} rows is above the window of {} rows kept (--max-tail)",
+                        engine.config.max_tail
+                    ),
                 ));
             }
             let key = (snapshot.as_of_id(), *params, n);
             let text = engine.caches.tail_contexts.get_or_insert_with(&key, || {
-                snapshot.state.context(params, Some(n)).map(Arc::new).map_err(status::context)
+                snapshot
+                    .state
+                    .context(params, Some(n))
+                    .map(Arc::new)
+                    .map_err(status::context)
             })?;
             (*text).clone()
         }
@@ -119,7 +134,13 @@ fn excerpt(content: &str) -> String {
 }
 
 /// Scans every row up to `last_id` and keeps the `top_k` most similar.
-fn search(engine: &Engine, query: &str, top_k: usize, kinds: &[String], last_id: i64) -> Result<(Vec<Hit>, u64), StoreError> {
+fn search(
+    engine: &Engine,
+    query: &str,
+    top_k: usize,
+    kinds: &[String],
+    last_id: i64,
+) -> Result<(Vec<Hit>, u64), StoreError> {
     let q = engine.embed(query);
     let mut heap: BinaryHeap<Hit> = BinaryHeap::with_capacity(top_k + 1);
     let mut scanned = 0u64;
@@ -152,7 +173,10 @@ fn search(engine: &Engine, query: &str, top_k: usize, kinds: &[String], last_id:
 
 #[tonic::async_trait]
 impl Mind for MindService {
-    async fn get_projection(&self, request: Request<v1::GetProjectionRequest>) -> Result<Response<v1::GetProjectionResponse>, Status> {
+    async fn get_projection(
+        &self,
+        request: Request<v1::GetProjectionRequest>,
+    ) -> Result<Response<v1::GetProjectionResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let s = snapshot(&engine, as_of("as_of_id", req.as_of_id)?).await?;
@@ -162,7 +186,9 @@ impl Mind for MindService {
             (&s.state.whole.projection, None)
         };
         Ok(Response::new(v1::GetProjectionResponse {
-            self_model: strict_error.is_none().then(|| convert::self_model(projection)),
+            self_model: strict_error
+                .is_none()
+                .then(|| convert::self_model(projection)),
             warnings: convert::warnings(projection),
             strict: req.strict,
             strict_error,
@@ -170,7 +196,10 @@ impl Mind for MindService {
         }))
     }
 
-    async fn get_identity(&self, request: Request<v1::GetIdentityRequest>) -> Result<Response<v1::GetIdentityResponse>, Status> {
+    async fn get_identity(
+        &self,
+        request: Request<v1::GetIdentityRequest>,
+    ) -> Result<Response<v1::GetIdentityResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let s = snapshot(&engine, as_of("as_of_id", req.as_of_id)?).await?;
@@ -180,21 +209,30 @@ impl Mind for MindService {
         }))
     }
 
-    async fn get_directives(&self, request: Request<v1::GetDirectivesRequest>) -> Result<Response<v1::GetDirectivesResponse>, Status> {
+    async fn get_directives(
+        &self,
+        request: Request<v1::GetDirectivesRequest>,
+    ) -> Result<Response<v1::GetDirectivesResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let s = snapshot(&engine, as_of("as_of_id", req.as_of_id)?).await?;
         Ok(Response::new(convert::directives(&s, req.active_only)))
     }
 
-    async fn get_metrics(&self, request: Request<v1::GetMetricsRequest>) -> Result<Response<v1::GetMetricsResponse>, Status> {
+    async fn get_metrics(
+        &self,
+        request: Request<v1::GetMetricsRequest>,
+    ) -> Result<Response<v1::GetMetricsResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let s = snapshot(&engine, as_of("as_of_id", req.as_of_id)?).await?;
         Ok(Response::new(convert::metrics(&s, req.include_diagnosis)?))
     }
 
-    async fn get_context(&self, request: Request<v1::GetContextRequest>) -> Result<Response<v1::GetContextResponse>, Status> {
+    async fn get_context(
+        &self,
+        request: Request<v1::GetContextRequest>,
+    ) -> Result<Response<v1::GetContextResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         let params = convert::context_params(&req, crate::rules::context::MAX_REFLECTIONS)?;
@@ -202,13 +240,20 @@ impl Mind for MindService {
         Ok(Response::new(context_of(&engine, &s, &params, req.tail)?))
     }
 
-    async fn embed(&self, request: Request<v1::EmbedRequest>) -> Result<Response<v1::EmbedResponse>, Status> {
+    async fn embed(
+        &self,
+        request: Request<v1::EmbedRequest>,
+    ) -> Result<Response<v1::EmbedResponse>, Status> {
         let engine = self.engine()?;
         let text = request.into_inner().text;
         if text.len() > engine.config.max_event_bytes {
             return Err(status::invalid(
                 "text",
-                format!("{} bytes exceeds max_event_bytes {}", text.len(), engine.config.max_event_bytes),
+                format!(
+                    "{} bytes exceeds max_event_bytes {}",
+                    text.len(),
+                    engine.config.max_event_bytes
+                ),
             ));
         }
         let vector = engine.embed(&text);
@@ -218,27 +263,42 @@ impl Mind for MindService {
         }))
     }
 
-    async fn search(&self, request: Request<v1::SearchRequest>) -> Result<Response<v1::SearchResponse>, Status> {
+    async fn search(
+        &self,
+        request: Request<v1::SearchRequest>,
+    ) -> Result<Response<v1::SearchResponse>, Status> {
         let engine = self.engine()?;
         let req = request.into_inner();
         if req.query.len() > engine.config.max_event_bytes {
             return Err(status::invalid(
                 "query",
-                format!("{} bytes exceeds max_event_bytes {}", req.query.len(), engine.config.max_event_bytes),
+                format!(
+                    "{} bytes exceeds max_event_bytes {}",
+                    req.query.len(),
+                    engine.config.max_event_bytes
+                ),
             ));
         }
         let top_k = match req.top_k as usize {
             0 => DEFAULT_TOP_K,
             k if k > engine.config.max_search_top_k => {
-                return Err(status::invalid("top_k", format!("{k} is above the maximum of {}", engine.config.max_search_top_k)))
+                return Err(status::invalid(
+                    "top_k",
+                    format!(
+                        "{k} is above the maximum of {}",
+                        engine.config.max_search_top_k
+                    ),
+                ))
             }
             k => k,
         };
         let kinds = convert::kinds("kinds", req.kinds)?;
         let last_id = engine.mind.snapshot().head.last_id;
         let query = req.query;
-        let (hits, scanned) =
-            blocking(move || search(&engine, &query, top_k, &kinds, last_id).map_err(status::store)).await?;
+        let (hits, scanned) = blocking(move || {
+            search(&engine, &query, top_k, &kinds, last_id).map_err(status::store)
+        })
+        .await?;
         Ok(Response::new(v1::SearchResponse {
             hits: hits
                 .into_iter()

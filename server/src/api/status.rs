@@ -18,7 +18,11 @@ fn with_head(code: Code, message: String, head: &Head) -> Status {
     if let Ok(v) = MetadataValue::try_from(head.last_id.to_string()) {
         md.insert("pmm-last-id", v);
     }
-    if let Some(v) = head.last_hash.as_ref().and_then(|h| MetadataValue::try_from(h.as_str()).ok()) {
+    if let Some(v) = head
+        .last_hash
+        .as_ref()
+        .and_then(|h| MetadataValue::try_from(h.as_str()).ok())
+    {
         md.insert("pmm-last-hash", v);
     }
     status
@@ -27,7 +31,10 @@ fn with_head(code: Code, message: String, head: &Head) -> Status {
 pub fn store(e: StoreError) -> Status {
     match e {
         StoreError::BadMeta { .. } => Status::data_loss(e.to_string()),
-        StoreError::Sqlite(_) | StoreError::Pool(_) | StoreError::CreateDir { .. } | StoreError::Schema(_) => {
+        StoreError::Sqlite(_)
+        | StoreError::Pool(_)
+        | StoreError::CreateDir { .. }
+        | StoreError::Schema(_) => {
             tracing::warn!("storage error: {e}");
             Status::internal(e.to_string())
         }
@@ -40,8 +47,12 @@ pub fn write(e: WriteError) -> Status {
         WriteError::Conflict { head, .. } => with_head(Code::Aborted, message, &head),
         WriteError::PartialRetry { .. } => Status::already_exists(message),
         WriteError::ChainBroken(_) => Status::data_loss(message),
-        WriteError::ImportConflict { head, .. } => with_head(Code::FailedPrecondition, message, &head),
-        WriteError::ImportInvalid { .. } | WriteError::Unhashable(_) => Status::invalid_argument(message),
+        WriteError::ImportConflict { head, .. } => {
+            with_head(Code::FailedPrecondition, message, &head)
+        }
+        WriteError::ImportInvalid { .. } | WriteError::Unhashable(_) => {
+            Status::invalid_argument(message)
+        }
         WriteError::Storage(e) => store(e),
         WriteError::ShuttingDown => Status::unavailable(message),
     }
@@ -68,9 +79,13 @@ pub fn as_of(e: AsOfError) -> Status {
 pub fn context(e: ContextError) -> Status {
     let message = e.to_string();
     match e {
-        ContextError::TooManyReflections(_) => Status::invalid_argument(format!("n_reflections: {message}")),
+        ContextError::TooManyReflections(_) => {
+            Status::invalid_argument(format!("n_reflections: {message}"))
+        }
         ContextError::TailTooLong { .. } => Status::invalid_argument(format!("tail: {message}")),
-        ContextError::Telemetry(_) => Status::failed_precondition(format!("stage cannot be computed: {message}")),
+        ContextError::Telemetry(_) => {
+            Status::failed_precondition(format!("stage cannot be computed: {message}"))
+        }
     }
 }
 

@@ -328,7 +328,10 @@ mod tests {
 
     #[test]
     fn commitment_lines_drop_markup_markers_and_later_sentences() {
-        assert_eq!(commitment_line("- Write tests for the **hash chain**"), "Write tests for the hash chain");
+        assert_eq!(
+            commitment_line("- Write tests for the **hash chain**"),
+            "Write tests for the hash chain"
+        );
         assert_eq!(commitment_line("  (b)  Ship it. Then rest!"), "Ship it.");
         assert_eq!(commitment_line("12. Count"), "Count");
         assert_eq!(commitment_line("ab) keeps"), "ab) keeps");
@@ -346,7 +349,10 @@ mod tests {
     #[test]
     fn budget_cuts_the_overflowing_item_then_stops() {
         let items = vec!["a".repeat(50), "b".repeat(50), "c".repeat(5)];
-        assert_eq!(apply_budget(items.clone(), 80), vec!["a".repeat(50), format!("{}...", "b".repeat(27))]);
+        assert_eq!(
+            apply_budget(items.clone(), 80),
+            vec!["a".repeat(50), format!("{}...", "b".repeat(27))]
+        );
         assert_eq!(apply_budget(items, 65), vec!["a".repeat(50)]);
     }
 }

@@ -190,14 +190,30 @@ mod tests {
     #[test]
     fn dedupes_on_collapsed_content_and_ranks_recent_hits() {
         let mut d = Directives::new();
-        d.apply(&ev(1, "autonomy_directive", "Be  kind.", r#"{"source": " Reflection ", "origin_eid": "7"}"#));
-        d.apply(&ev(2, "autonomy_directive", " Be kind. ", r#"{"source": "user", "origin_eid": "x"}"#));
+        d.apply(&ev(
+            1,
+            "autonomy_directive",
+            "Be  kind.",
+            r#"{"source": " Reflection ", "origin_eid": "7"}"#,
+        ));
+        d.apply(&ev(
+            2,
+            "autonomy_directive",
+            " Be kind. ",
+            r#"{"source": "user", "origin_eid": "x"}"#,
+        ));
         d.apply(&ev(3, "autonomy_directive", "be kind.", "{}"));
         let all: Vec<_> = d.all().collect();
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].seen_count, 2);
-        assert_eq!(all[0].sources.iter().cloned().collect::<Vec<_>>(), ["reflection", "user"]);
-        assert_eq!(all[0].last_origin_eid.as_ref().map(|n| n.to_string()), Some("7".into()));
+        assert_eq!(
+            all[0].sources.iter().cloned().collect::<Vec<_>>(),
+            ["reflection", "user"]
+        );
+        assert_eq!(
+            all[0].last_origin_eid.as_ref().map(|n| n.to_string()),
+            Some("7".into())
+        );
         let active: Vec<_> = d.active().map(|r| (r.first_seen_id, r.score())).collect();
         assert_eq!(active, [(1, 6), (3, 3)]);
     }

@@ -123,11 +123,14 @@ impl Metrics {
 
     fn identity_adopt(&mut self, ev: &Event) {
         let meta = ev.meta_object();
-        let named = [meta.and_then(|m| m.get("sanitized")), meta.and_then(|m| m.get("name"))]
-            .into_iter()
-            .flatten()
-            .find(|v| truthy(v))
-            .map(pyfmt::py_str);
+        let named = [
+            meta.and_then(|m| m.get("sanitized")),
+            meta.and_then(|m| m.get("name")),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|v| truthy(v))
+        .map(pyfmt::py_str);
         let nm = match named {
             Some(text) => pyfmt::strip(&text).to_string(),
             None => pyfmt::strip(&ev.content).to_string(),
@@ -308,7 +311,12 @@ mod tests {
     fn flip_flop_within_window_is_penalised() {
         let mut m = Metrics::new();
         m.apply(&ev(1, "identity_adopt", "Echo", r#"{"confidence": 0.95}"#));
-        m.apply(&ev(2, "identity_adopt", "Nova", r#"{"confidence": "0.95"}"#));
+        m.apply(&ev(
+            2,
+            "identity_adopt",
+            "Nova",
+            r#"{"confidence": "0.95"}"#,
+        ));
         assert_eq!(m.ias, -0.08);
         assert_eq!(m.diagnosis().expected_flip_flop_penalties, 1);
     }

@@ -166,7 +166,11 @@ impl State {
     }
 
     /// A context block over the whole ledger, or over its last `tail` rows.
-    pub fn context(&self, params: &ContextParams, tail: Option<usize>) -> Result<String, ContextError> {
+    pub fn context(
+        &self,
+        params: &ContextParams,
+        tail: Option<usize>,
+    ) -> Result<String, ContextError> {
         match tail {
             None => self.whole.render(params),
             Some(n) => self.tail.fold_last(n)?.render(params),

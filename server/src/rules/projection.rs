@@ -29,10 +29,7 @@ const STRICT_DELTA_LIMIT: f64 = 0.05;
 
 static NAME_CHANGED: LazyLock<Regex> = LazyLock::new(|| {
     let ws = PY_WS_CLASS;
-    Regex::new(&format!(
-        r"(?i)Name{ws}+changed{ws}+to:{ws}*(?P<name>.+)"
-    ))
-    .expect("static regex")
+    Regex::new(&format!(r"(?i)Name{ws}+changed{ws}+to:{ws}*(?P<name>.+)")).expect("static regex")
 });
 
 /// Index of a trait from its name or one-letter alias (already lower-cased).
@@ -157,7 +154,8 @@ impl Projection {
         if self.strict && self.identity_adopted && self.name.is_none() {
             return Some(format!(
                 "identity reverted to None without identity_clear (last_eid={})",
-                self.last_eid.map_or_else(|| "None".to_string(), |id| id.to_string())
+                self.last_eid
+                    .map_or_else(|| "None".to_string(), |id| id.to_string())
             ));
         }
         None
@@ -269,7 +267,9 @@ impl Projection {
 
     fn commitment_open(&mut self, ev: &Event) {
         let Some(meta) = ev.meta_object() else { return };
-        let Some(cid) = truthy_opt(meta.get("cid")) else { return };
+        let Some(cid) = truthy_opt(meta.get("cid")) else {
+            return;
+        };
         if matches!(meta.get("text"), None | Some(Value::Null)) {
             return;
         }
@@ -284,7 +284,8 @@ impl Projection {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.open_order.insert(seq, key.clone());
-        self.open_by_text.insert((pyfmt::py_str(cid), seq), key.clone());
+        self.open_by_text
+            .insert((pyfmt::py_str(cid), seq), key.clone());
         self.open.insert(
             key,
             OpenCommitment {
@@ -296,7 +297,9 @@ impl Projection {
     }
 
     fn evidence_candidate(&mut self, ev: &Event) {
-        let Some(cid) = truthy_opt(ev.meta_get("cid")) else { return };
+        let Some(cid) = truthy_opt(ev.meta_get("cid")) else {
+            return;
+        };
         let etype = match truthy_opt(ev.meta_get("evidence_type")) {
             Some(t) => pyfmt::lower(pyfmt::strip(&pyfmt::py_str(t))),
             None => "done".to_string(),
@@ -307,9 +310,13 @@ impl Projection {
     /// Close or expire; returns early (and sets the strict failure) when a
     /// close lacks evidence in strict mode.
     fn commitment_end(&mut self, ev: &Event, expire: bool) {
-        let Some(cid) = truthy_opt(ev.meta_get("cid")) else { return };
+        let Some(cid) = truthy_opt(ev.meta_get("cid")) else {
+            return;
+        };
         let key = cid_key(cid);
-        let Some(open) = self.open.get(&key) else { return };
+        let Some(open) = self.open.get(&key) else {
+            return;
+        };
         if expire {
             let record = json!({
                 "text": open.entry.get("text").cloned().unwrap_or(Value::Null),
@@ -332,7 +339,10 @@ impl Projection {
                     },
                 );
             }
-        } else if !self.evidence_seen.contains(&(key.clone(), "done".to_string())) {
+        } else if !self
+            .evidence_seen
+            .contains(&(key.clone(), "done".to_string()))
+        {
             if self.strict {
                 self.failure = Some(format!(
                     "commitment_close without prior evidence_candidate (cid={}, eid={})",
@@ -355,10 +365,14 @@ impl Projection {
     }
 
     fn commitment_snooze(&mut self, ev: &Event) {
-        let Some(cid) = truthy_opt(ev.meta_get("cid")) else { return };
+        let Some(cid) = truthy_opt(ev.meta_get("cid")) else {
+            return;
+        };
         let key = cid_key(cid);
         let until = ev.meta_get("until_tick");
-        let Some(open) = self.open.get_mut(&key) else { return };
+        let Some(open) = self.open.get_mut(&key) else {
+            return;
+        };
         let snoozed_until = match truthy_opt(until).and_then(pyfmt::coerce_int) {
             Some(n) => Value::Number(n),
             None => json!(0),
@@ -404,28 +418,53 @@ mod tests {
     #[test]
     fn multi_delta_applies_in_key_order_with_clamping() {
         let mut p = Projection::default();
-        p.apply(&ev(1, "trait_update", "", r#"{"delta": {"o": 0.6, "openness": -0.3}}"#));
+        p.apply(&ev(
+            1,
+            "trait_update",
+            "",
+            r#"{"delta": {"o": 0.6, "openness": -0.3}}"#,
+        ));
         // 0.5 + 0.6 clamps to 1.0, then 1.0 - 0.3.
         assert_eq!(p.traits()[0], 0.7);
         let mut q = Projection::default();
-        q.apply(&ev(1, "trait_update", "", r#"{"delta": {"openness": -0.3, "o": 0.6}}"#));
+        q.apply(&ev(
+            1,
+            "trait_update",
+            "",
+            r#"{"delta": {"openness": -0.3, "o": 0.6}}"#,
+        ));
         assert_eq!(q.traits()[0], 0.8);
     }
 
     #[test]
     fn strict_bounds_deltas_and_nan_sums_become_one() {
         let mut p = Projection::strict();
-        p.apply(&ev(1, "trait_update", "", r#"{"trait": " C ", "delta": "0.3"}"#));
+        p.apply(&ev(
+            1,
+            "trait_update",
+            "",
+            r#"{"trait": " C ", "delta": "0.3"}"#,
+        ));
         assert_eq!(p.traits()[1], 0.55);
         let mut q = Projection::default();
-        q.apply(&ev(1, "trait_update", "", r#"{"trait": "n", "delta": "nan"}"#));
+        q.apply(&ev(
+            1,
+            "trait_update",
+            "",
+            r#"{"trait": "n", "delta": "nan"}"#,
+        ));
         assert_eq!(q.traits()[4], 1.0);
     }
 
     #[test]
     fn close_without_evidence_warns_or_fails_strict() {
         let events = [
-            ev(1, "commitment_open", "", r#"{"cid": "c1", "text": "do it"}"#),
+            ev(
+                1,
+                "commitment_open",
+                "",
+                r#"{"cid": "c1", "text": "do it"}"#,
+            ),
             ev(2, "commitment_close", "", r#"{"cid": "c1"}"#),
         ];
         let mut p = Projection::default();
@@ -445,7 +484,12 @@ mod tests {
     #[test]
     fn identity_change_reads_name_from_content() {
         let mut p = Projection::default();
-        p.apply(&ev(1, "identity_change", "Note.\nname   CHANGED to:  Nova \r\nrest", "{}"));
+        p.apply(&ev(
+            1,
+            "identity_change",
+            "Note.\nname   CHANGED to:  Nova \r\nrest",
+            "{}",
+        ));
         assert_eq!(p.name(), Some(&json!("Nova")));
     }
 

@@ -98,10 +98,11 @@ impl StageFold {
     pub fn stage(&self) -> Result<Stage, TelemetryError> {
         let missing = STAGE_WINDOW - self.ticks.len();
         let from_reflections = self.reflections.len().min(missing);
-        let window = self
-            .ticks
-            .iter()
-            .chain(self.reflections.iter().skip(self.reflections.len() - from_reflections));
+        let window = self.ticks.iter().chain(
+            self.reflections
+                .iter()
+                .skip(self.reflections.len() - from_reflections),
+        );
         let (mut ias_sum, mut gas_sum, mut count) = (0.0, 0.0, 0usize);
         for point in window {
             ias_sum += coerce(point, "IAS", &point.ias)?;
@@ -154,7 +155,12 @@ mod tests {
     fn ten_equal_points_sum_left_to_right() {
         let mut s = StageFold::new();
         for id in 1..=12 {
-            s.apply(&ev(id, "autonomy_tick", "", r#"{"telemetry": {"IAS": 0.85, "GAS": 0.75}}"#));
+            s.apply(&ev(
+                id,
+                "autonomy_tick",
+                "",
+                r#"{"telemetry": {"IAS": 0.85, "GAS": 0.75}}"#,
+            ));
         }
         let stage = s.stage().unwrap();
         assert_eq!(stage.ias_mean, 0.8499999999999999);
@@ -165,8 +171,18 @@ mod tests {
     #[test]
     fn reflections_top_up_a_short_tick_window() {
         let mut s = StageFold::new();
-        s.apply(&ev(1, "reflection", "", r#"{"telemetry": {"IAS": "0.4", "GAS": 0.3}}"#));
-        s.apply(&ev(2, "autonomy_tick", "", r#"{"telemetry": {"IAS": 0.4, "GAS": 0.2}}"#));
+        s.apply(&ev(
+            1,
+            "reflection",
+            "",
+            r#"{"telemetry": {"IAS": "0.4", "GAS": 0.3}}"#,
+        ));
+        s.apply(&ev(
+            2,
+            "autonomy_tick",
+            "",
+            r#"{"telemetry": {"IAS": 0.4, "GAS": 0.2}}"#,
+        ));
         let stage = s.stage().unwrap();
         assert_eq!((stage.name, stage.count, stage.gas_mean), ("S1", 2, 0.25));
     }
@@ -174,7 +190,12 @@ mod tests {
     #[test]
     fn junk_telemetry_in_the_window_is_an_error() {
         let mut s = StageFold::new();
-        s.apply(&ev(7, "autonomy_tick", "", r#"{"telemetry": {"IAS": "high", "GAS": 0.2}}"#));
+        s.apply(&ev(
+            7,
+            "autonomy_tick",
+            "",
+            r#"{"telemetry": {"IAS": "high", "GAS": 0.2}}"#,
+        ));
         assert_eq!(s.stage().unwrap_err().id, 7);
     }
 }

@@ -61,10 +61,25 @@ mod tests {
 
     #[test]
     fn truthiness_follows_python() {
-        for v in [json!(null), json!(false), json!(0), json!(0.0), json!(""), json!([]), json!({})] {
+        for v in [
+            json!(null),
+            json!(false),
+            json!(0),
+            json!(0.0),
+            json!(""),
+            json!([]),
+            json!({}),
+        ] {
             assert!(!truthy(&v), "{v} should be falsy");
         }
-        for v in [json!(true), json!(1), json!(-0.5), json!(" "), json!([0]), json!({"a": null})] {
+        for v in [
+            json!(true),
+            json!(1),
+            json!(-0.5),
+            json!(" "),
+            json!([0]),
+            json!({"a": null}),
+        ] {
             assert!(truthy(&v), "{v} should be truthy");
         }
     }

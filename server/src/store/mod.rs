@@ -165,7 +165,8 @@ impl Store {
     /// One row by id.
     pub fn get(&self, id: i64) -> Result<Option<Row>, StoreError> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM events WHERE id = ?1"))?;
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM events WHERE id = ?1"))?;
         let mut rows = stmt.query([id])?;
         Ok(match rows.next()? {
             Some(row) => Some(Row::from_sql(row)?),
@@ -201,7 +202,12 @@ impl Store {
     }
 
     /// Up to `limit` rows with id > `after`, of the given kinds, ascending.
-    pub fn after(&self, after: i64, kinds: &[String], limit: usize) -> Result<Vec<Row>, StoreError> {
+    pub fn after(
+        &self,
+        after: i64,
+        kinds: &[String],
+        limit: usize,
+    ) -> Result<Vec<Row>, StoreError> {
         self.page(&PageQuery {
             start: after.saturating_add(1),
             end: None,
@@ -235,8 +241,11 @@ impl Store {
     /// Number of rows per kind.
     pub fn counts_by_kind(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        let mut stmt =
+            conn.prepare_cached("SELECT kind, COUNT(*) FROM events GROUP BY kind ORDER BY kind")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 

@@ -115,8 +115,14 @@ impl From<rusqlite::Error> for WriteError {
 }
 
 enum Request {
-    Append(AppendBatch, oneshot::Sender<Result<AppendOutcome, WriteError>>),
-    Import(ImportBatch, oneshot::Sender<Result<ImportOutcome, WriteError>>),
+    Append(
+        AppendBatch,
+        oneshot::Sender<Result<AppendOutcome, WriteError>>,
+    ),
+    Import(
+        ImportBatch,
+        oneshot::Sender<Result<ImportOutcome, WriteError>>,
+    ),
 }
 
 impl Request {
@@ -261,6 +267,17 @@ pub fn spawn(
     Ok((WriterHandle { tx, stats }, join))
 }
 
+/// Answers one caller with the head after the whole group.
+type Reply = Box<dyn FnOnce(&Head)>;
+
+/// The rows an import wrote, and what it skipped.
+struct ImportStaged {
+    imported: u64,
+    skipped: u64,
+    rows: Vec<Arc<Row>>,
+    fold: Vec<Arc<Event>>,
+}
+
 /// A request staged inside the transaction, waiting for the commit.
 enum Staged {
     Append {
@@ -316,7 +333,10 @@ impl Writer {
 
     fn commit_group(&mut self, group: Vec<Request>) {
         let start_head = self.core.head.clone();
-        let mut tx = match self.conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        let mut tx = match self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+        {
             Ok(tx) => tx,
             Err(e) => return fail_all(group, &e.to_string()),
         };
@@ -420,29 +440,32 @@ impl Core {
     fn stage(&mut self, mut sp: Savepoint<'_>, head: &mut Head, request: Request) -> Staged {
         let mut next_head = head.clone();
         match request {
-            Request::Append(batch, reply) => {
-                match self.stage_append(&sp, &mut next_head, &batch) {
-                    Ok((events, fold)) => match sp.commit() {
-                        Ok(()) => {
-                            *head = next_head;
-                            Staged::Append {
-                                reply,
-                                events,
-                                fold,
-                                want_snapshot: batch.want_snapshot,
-                            }
+            Request::Append(batch, reply) => match self.stage_append(&sp, &mut next_head, &batch) {
+                Ok((events, fold)) => match sp.commit() {
+                    Ok(()) => {
+                        *head = next_head;
+                        Staged::Append {
+                            reply,
+                            events,
+                            fold,
+                            want_snapshot: batch.want_snapshot,
                         }
-                        Err(e) => fail_one(Request::Append(batch, reply), &e.to_string()),
-                    },
-                    Err(e) => {
-                        let _ = sp.rollback();
-                        let _ = reply.send(Err(e));
-                        Staged::Failed
                     }
+                    Err(e) => fail_one(Request::Append(batch, reply), &e.to_string()),
+                },
+                Err(e) => {
+                    let _ = sp.rollback();
+                    let _ = reply.send(Err(e));
+                    Staged::Failed
                 }
-            }
+            },
             Request::Import(batch, reply) => match self.stage_import(&sp, &mut next_head, &batch) {
-                Ok((imported, skipped, rows, fold)) => match sp.commit() {
+                Ok(ImportStaged {
+                    imported,
+                    skipped,
+                    rows,
+                    fold,
+                }) => match sp.commit() {
                     Ok(()) => {
                         *head = next_head;
                         Staged::Import {
@@ -569,13 +592,12 @@ impl Core {
         Ok((events, fold))
     }
 
-    #[allow(clippy::type_complexity)]
     fn stage_import(
         &self,
         sp: &Savepoint<'_>,
         head: &mut Head,
         batch: &ImportBatch,
-    ) -> Result<(u64, u64, Vec<Arc<Row>>, Vec<Arc<Event>>), WriteError> {
+    ) -> Result<ImportStaged, WriteError> {
         let (mut imported, mut skipped) = (0u64, 0u64);
         let mut rows = Vec::new();
         let mut fold = Vec::new();
@@ -641,7 +663,12 @@ impl Core {
             fold.push(Arc::new(row.event_with_meta(item.meta.clone())));
             rows.push(Arc::new(row.clone()));
         }
-        Ok((imported, skipped, rows, fold))
+        Ok(ImportStaged {
+            imported,
+            skipped,
+            rows,
+            fold,
+        })
     }
 
     fn fold(&mut self, folded: &mut Head, events: Vec<Arc<Event>>) {
@@ -654,7 +681,7 @@ impl Core {
     /// Folds the committed rows, publishes the snapshot, wakes subscribers
     /// and answers each caller.
     fn publish(&mut self, staged: Vec<Staged>, head: Head) {
-        let mut replies: Vec<Box<dyn FnOnce(&Head)>> = Vec::with_capacity(staged.len());
+        let mut replies: Vec<Reply> = Vec::with_capacity(staged.len());
         // The head as of the rows folded so far: after a request's own rows,
         // its "as of this write" head.
         let mut folded = self.head.clone();
@@ -733,7 +760,12 @@ impl Core {
     /// state; a difference is logged and counted (it is a bug).
     fn check_folds(&self) {
         self.stats.fold_checks.fetch_add(1, Ordering::Relaxed);
-        let rebuilt = crate::engine::rebuild(&self.check.store, self.state.tail.capacity(), self.head.last_id, None);
+        let rebuilt = crate::engine::rebuild(
+            &self.check.store,
+            self.state.tail.capacity(),
+            self.head.last_id,
+            None,
+        );
         let same = match rebuilt {
             Ok((state, _)) => match (state.outputs(), self.state.outputs()) {
                 (Ok(a), Ok(b)) => a == b,
@@ -746,13 +778,18 @@ impl Core {
             }
         };
         if same {
-            tracing::debug!(last_id = self.head.last_id, "fold check: incremental state equals a rebuild");
+            tracing::debug!(
+                last_id = self.head.last_id,
+                "fold check: incremental state equals a rebuild"
+            );
         } else {
             self.stats.fold_mismatches.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(last_id = self.head.last_id, "fold check: incremental state differs from a rebuild");
+            tracing::error!(
+                last_id = self.head.last_id,
+                "fold check: incremental state differs from a rebuild"
+            );
         }
     }
-
 }
 
 fn advance(head: &mut Head, row: &Row) {

@@ -1,0 +1,114 @@
+//! Connections: several HTTP/2 channels to one server, each carrying the
+//! pmm services (through [`pmm_client::Client`]) and the standard health
+//! service (the no-op baseline).
+
+use std::time::{Duration, Instant};
+
+use pmm_client::v1::ledger_client::LedgerClient;
+use pmm_client::v1::mind_client::MindClient;
+use pmm_client::{Client, ConnectOptions};
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+use super::LoadError;
+
+/// The stubs of one channel.
+#[derive(Clone, Debug)]
+pub struct Conn {
+    /// The typed client (for anything not on the measured path).
+    pub client: Client,
+    /// The generated `Ledger` stub of the same channel.
+    pub ledger: LedgerClient<Channel>,
+    /// The generated `Mind` stub of the same channel.
+    pub mind: MindClient<Channel>,
+    /// `grpc.health.v1.Health` on the same channel.
+    pub health: HealthClient<Channel>,
+}
+
+/// Adds `http://` to an address without a scheme.
+pub fn uri(addr: &str) -> String {
+    let addr = addr.trim();
+    if addr.contains("://") {
+        addr.to_string()
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+impl Conn {
+    /// Opens one channel to `addr` (the same transport settings as
+    /// `Client::connect`: TCP_NODELAY, 5 s connect timeout; no per-call
+    /// timeout, so that long calls such as VerifyChain are not cut short).
+    pub async fn open(addr: &str) -> Result<Conn, LoadError> {
+        let uri = uri(addr);
+        let endpoint = Endpoint::from_shared(uri.clone())
+            .map_err(|e| LoadError::Connect(format!("{uri}: {e}")))?
+            .connect_timeout(Duration::from_secs(5))
+            .tcp_nodelay(true);
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| LoadError::Connect(format!("{uri}: {e}")))?;
+        let options = ConnectOptions {
+            request_timeout: None,
+            ..ConnectOptions::default()
+        };
+        let client = Client::from_channel(channel.clone(), &options);
+        Ok(Conn {
+            ledger: client.ledger(),
+            mind: client.mind(),
+            health: HealthClient::new(channel),
+            client,
+        })
+    }
+
+    /// Whether the server reports SERVING (overall status, service `""`).
+    pub async fn serving(&self) -> Result<bool, tonic::Status> {
+        let response = self
+            .health
+            .clone()
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await?;
+        Ok(response.into_inner().status == ServingStatus::Serving as i32)
+    }
+}
+
+/// `n` channels to `addr`.
+pub async fn open_many(addr: &str, n: usize) -> Result<Vec<Conn>, LoadError> {
+    let mut conns = Vec::with_capacity(n);
+    for _ in 0..n.max(1) {
+        conns.push(Conn::open(addr).await?);
+    }
+    Ok(conns)
+}
+
+/// Waits until the server at `addr` accepts connections and reports
+/// SERVING, polling every `poll`; gives up after `timeout`.
+pub async fn wait_serving(addr: &str, poll: Duration, timeout: Duration) -> Result<(), LoadError> {
+    let deadline = Instant::now() + timeout;
+    let mut conn: Option<Conn> = None;
+    let mut last = String::from("no answer");
+    while Instant::now() < deadline {
+        if conn.is_none() {
+            match Conn::open(addr).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        if let Some(c) = &conn {
+            match c.serving().await {
+                Ok(true) => return Ok(()),
+                Ok(false) => last = "NOT_SERVING".to_string(),
+                Err(e) => last = format!("health check: {}", e.message()),
+            }
+        }
+        tokio::time::sleep(poll).await;
+    }
+    Err(LoadError::NotServing(format!(
+        "{addr} not SERVING after {timeout:?} ({last})"
+    )))
+}

@@ -1,0 +1,535 @@
+"""Tests of the Python client against the real pmm server (stdlib unittest only).
+
+Each test starts its own `pmm-server` on 127.0.0.1:0 with a fresh temporary
+ledger, reads the bound address from the server's "listening addr=…" log line,
+waits for grpc.health.v1 SERVING, and stops the server with SIGTERM at the end
+(checking that it exits cleanly). Every wait is bounded.
+
+The server binary is $PMM_SERVER_BIN, else <repo>/target/debug/pmm-server
+(scripts/python-tests.sh builds it). Run: scripts/python-tests.sh, or with the
+venv active: python clients/python/test_pmm_client.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import grpc  # noqa: E402
+from google.protobuf import descriptor_pool, json_format, message_factory  # noqa: E402
+
+from pmm_client import PmmClient, PmmError, event, ledger_pb2, meta_of, mind_pb2  # noqa: E402
+
+REPO = HERE.parent.parent
+SERVER_BIN = Path(os.environ.get("PMM_SERVER_BIN") or REPO / "target" / "debug" / "pmm-server")
+GHZ_DIR = REPO / "benches" / "ghz"
+
+START_TIMEOUT = 20.0  # seconds for the server to log its address and turn SERVING
+STOP_TIMEOUT = 10.0  # seconds for the server to exit after SIGTERM
+WAIT = 5.0  # seconds for any one expected stream message
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_LISTENING = re.compile(r"\blistening\b.*?\baddr=(\S+:\d+)")
+
+GUIDANCE = (
+    "You may suggest personality adjustments when context supports it "
+    "(e.g., 'I should increase openness by 0.02'). Suggestions should be precise and justified."
+)
+
+
+class PmmServer:
+    """The real server binary on 127.0.0.1:0 with a temporary ledger."""
+
+    def __init__(self, binary: Path = SERVER_BIN):
+        self.binary = binary
+        self.dir = tempfile.mkdtemp(prefix="pmm-pytest-")
+        self.db = os.path.join(self.dir, "pmm.db")
+        self.address: str | None = None
+        self.lines: list[str] = []
+        self._found = threading.Event()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = START_TIMEOUT) -> str:
+        if not self.binary.exists():
+            raise RuntimeError(f"{self.binary} not found: run `cargo build -p pmm-server` first")
+        env = dict(os.environ, NO_COLOR="1")
+        for var in ("PMM_ADDR", "PMM_DB"):
+            env.pop(var, None)
+        self.proc = subprocess.Popen(
+            [str(self.binary), "--addr", "127.0.0.1:0", "--db", self.db, "--log", "info"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        threading.Thread(target=self._read_log, name="pmm-server-log", daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not self._found.wait(0.05):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pmm-server exited with {self.proc.returncode}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"pmm-server did not log its address within {timeout} s:\n{self.log()}")
+        assert self.address is not None
+        return self.address
+
+    def _read_log(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for raw in self.proc.stdout:  # drains the pipe until the server exits
+            line = _ANSI.sub("", raw.rstrip("\n"))
+            self.lines.append(line)
+            if self.address is None:
+                m = _LISTENING.search(line)
+                if m:
+                    self.address = m.group(1)
+                    self._found.set()
+
+    def log(self) -> str:
+        return "\n".join(self.lines[-40:])
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM, then wait (SIGKILL after ``timeout``); returns the exit code."""
+        code = -1
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout)
+            code = self.proc.returncode
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return code
+
+
+class ServerTestCase(unittest.TestCase):
+    """A fresh server and client per test."""
+
+    def setUp(self) -> None:
+        self.server = PmmServer()
+        address = self.server.start()
+        self.pmm = PmmClient(address, timeout=10.0)
+        self.pmm.wait_until_serving(timeout=START_TIMEOUT)
+        self._stopped = False
+
+    def tearDown(self) -> None:
+        self.pmm.close()
+        if not self._stopped:
+            code = self.server.stop()
+            self.assertEqual(code, 0, f"pmm-server did not stop cleanly on SIGTERM:\n{self.server.log()}")
+
+    def other_client(self) -> PmmClient:
+        """A second client on its own channel (a separate HTTP/2 connection)."""
+        client = PmmClient(self.server.address, timeout=10.0)
+        self.addCleanup(client.close)
+        return client
+
+    def next_of(self, sub, kind: str, timeout: float = WAIT):
+        """The next stream message, which must be of the given kind."""
+        msg = sub.next(timeout=timeout)
+        self.assertIsNotNone(msg, "the stream ended")
+        self.assertEqual(msg.WhichOneof("item"), kind, msg)
+        return msg
+
+    def next_event(self, sub, timeout: float = WAIT):
+        """The next event, skipping heartbeats, within ``timeout`` overall."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = sub.next(timeout=max(0.0, deadline - time.monotonic()))
+            self.assertIsNotNone(msg, "the stream ended")
+            if msg.WhichOneof("item") != "heartbeat":
+                self.assertEqual(msg.WhichOneof("item"), "event", msg)
+                return msg.event
+
+    def assertStatus(self, ctx, code: grpc.StatusCode, prefix: str | None = None) -> PmmError:
+        err = ctx.exception
+        self.assertEqual(err.code, code, str(err))
+        if prefix is not None:
+            self.assertTrue(err.details.startswith(prefix), f"{err.details!r} does not start with {prefix!r}")
+        return err
+
+
+class AppendReadTest(ServerTestCase):
+    def test_append_single_event(self) -> None:
+        ev = self.pmm.append_one("user", "hi")
+        self.assertEqual(ev.id, 1)
+        self.assertRegex(ev.hash, r"^[0-9a-f]{64}$")
+        self.assertFalse(ev.HasField("prev_hash"), "the first row has no prev_hash")
+        self.assertFalse(ev.deduplicated)
+        stored = self.pmm.get_event(1)
+        self.assertEqual((stored.kind, stored.content, stored.meta), ("user", "hi", "{}"))
+        self.assertEqual((stored.ts, stored.hash), (ev.ts, ev.hash))
+
+    def test_append_batch_with_meta_and_idempotency(self) -> None:
+        first = self.pmm.append_one("user", "hi")
+        meta_text = '{"cid": "c1",  "text": "Write tests", "n": 1.0}'  # stored verbatim
+        resp = self.pmm.append(
+            [
+                event("commitment_open", "Write tests", meta_text, idempotency_key="open-c1"),
+                event("reflection", "I keep my name stable.", {"source": "test", "tags": ["a", "b"]}),
+            ],
+            expected_last_id=1,
+        )
+        self.assertEqual([e.id for e in resp.events], [2, 3])
+        self.assertEqual(resp.events[0].prev_hash, first.hash)
+        self.assertEqual(resp.events[1].prev_hash, resp.events[0].hash)
+        self.assertEqual(resp.head.last_id, 3)
+        self.assertEqual(resp.head.last_hash, resp.events[1].hash)
+
+        page = self.pmm.read(2, 3)
+        self.assertEqual(page.events[0].meta, meta_text)
+        self.assertEqual(meta_of(page.events[1]), {"source": "test", "tags": ["a", "b"]})
+        self.assertEqual(page.events[1].meta, '{"source":"test","tags":["a","b"]}')
+
+        # a retry with the same key is deduplicated: same row, nothing written
+        retry = self.pmm.append(
+            [event("commitment_open", "Write tests", meta_text, idempotency_key="open-c1")], expected_last_id=0
+        )
+        self.assertTrue(retry.events[0].deduplicated)
+        self.assertEqual((retry.events[0].id, retry.events[0].hash), (2, resp.events[0].hash))
+        self.assertEqual(self.pmm.head().last_id, 3)
+
+    def test_read_pages_filters_and_head(self) -> None:
+        kinds = ["user", "reflection", "user", "response", "reflection"]
+        resp = self.pmm.append([event(k, f"{k} {i}") for i, k in enumerate(kinds, 1)])
+        self.assertEqual([e.id for e in resp.events], [1, 2, 3, 4, 5])
+
+        page = self.pmm.read(limit=2)
+        self.assertEqual([e.id for e in page.events], [1, 2])
+        self.assertEqual(page.next_start_id, 3)
+        self.assertEqual(page.as_of_id, 5)
+        rest = self.pmm.read(page.next_start_id)
+        self.assertEqual([e.id for e in rest.events], [3, 4, 5])
+        self.assertFalse(rest.HasField("next_start_id"))
+
+        back = self.pmm.read(backward=True, kinds=["reflection"])
+        self.assertEqual([(e.id, e.content) for e in back.events], [(5, "reflection 5"), (2, "reflection 2")])
+        self.assertEqual([e.id for e in self.pmm.iter_events(page_size=2)], [1, 2, 3, 4, 5])
+
+        head = self.pmm.head()
+        self.assertEqual((head.last_id, head.count), (5, 5))
+        self.assertEqual(head.last_hash, resp.events[-1].hash)
+        self.assertEqual(head.last_ts, resp.events[-1].ts)
+
+        chain = self.pmm.verify_chain()
+        self.assertTrue(chain.ok, chain.reason)
+        self.assertEqual((chain.checked, chain.as_of_id), (5, 5))
+
+        with self.assertRaises(PmmError) as ctx:
+            self.pmm.get_event(99)
+        self.assertStatus(ctx, grpc.StatusCode.NOT_FOUND)
+
+    def test_empty_ledger_head(self) -> None:
+        head = self.pmm.head()
+        self.assertEqual((head.last_id, head.count), (0, 0))
+        self.assertFalse(head.HasField("last_hash"))
+        self.assertEqual(len(self.pmm.read().events), 0)
+
+
+class SubscribeTest(ServerTestCase):
+    def test_catch_up_then_caught_up_then_live(self) -> None:
+        appended = self.pmm.append([event("user", "one"), event("reflection", "two", {"k": 1}), event("user", "three")])
+        with self.pmm.subscribe(timeout=30) as sub:
+            got = [self.next_of(sub, "event").event for _ in range(3)]
+            self.assertEqual([(e.id, e.content) for e in got], [(1, "one"), (2, "two"), (3, "three")])
+            self.assertEqual([e.hash for e in got], [e.hash for e in appended.events])
+            self.assertEqual(got[1].meta, '{"k":1}')
+            caught_up = self.next_of(sub, "caught_up").caught_up
+            self.assertEqual(caught_up.position, 3)
+            self.assertEqual(caught_up.head.last_id, 3)
+
+            # live: appended from another connection, on another thread
+            writer = self.other_client()
+            result: dict = {}
+
+            def write() -> None:
+                try:
+                    result["ev"] = writer.append_one("response", "live one", {"source": "thread"})
+                except Exception as exc:  # reported below
+                    result["error"] = exc
+
+            t = threading.Thread(target=write)
+            t.start()
+            t.join(WAIT)
+            self.assertFalse(t.is_alive(), "append from the writer thread did not return")
+            self.assertNotIn("error", result)
+            live = self.next_event(sub)
+            self.assertEqual((live.id, live.kind, live.content), (4, "response", "live one"))
+            self.assertEqual(live.hash, result["ev"].hash)
+            self.assertEqual(live.prev_hash, appended.events[-1].hash)
+            self.assertEqual(sub.position, 4)
+
+    def test_only_new_resume_and_kinds_filter(self) -> None:
+        self.pmm.append([event("user", "old 1"), event("user", "old 2")])
+        with self.pmm.subscribe(only_new=True, kinds=["reflection"], timeout=30) as sub:
+            self.assertEqual(self.next_of(sub, "caught_up").caught_up.position, 2)
+            self.pmm.append([event("user", "skipped"), event("reflection", "kept")])
+            live = self.next_event(sub)
+            self.assertEqual((live.id, live.content), (4, "kept"))
+
+        # resuming after id 1 replays 2.. with no gap or duplicate
+        with self.pmm.subscribe(after_id=1, timeout=30) as sub:
+            ids = [self.next_of(sub, "event").event.id for _ in range(3)]
+            self.assertEqual(ids, [2, 3, 4])
+            self.assertEqual(self.next_of(sub, "caught_up").caught_up.position, 4)
+
+        sub = self.pmm.subscribe(after_id=99, timeout=30)
+        with self.assertRaises(PmmError) as ctx:
+            sub.next(timeout=WAIT)
+        self.assertStatus(ctx, grpc.StatusCode.OUT_OF_RANGE)
+        sub.cancel()
+
+    def test_heartbeat_while_idle(self) -> None:
+        self.pmm.append_one("user", "x")
+        with self.pmm.subscribe(heartbeat_ms=100, timeout=30) as sub:
+            self.next_of(sub, "event")
+            self.next_of(sub, "caught_up")
+            beat = self.next_of(sub, "heartbeat").heartbeat
+            self.assertEqual(beat.position, 1)
+            self.assertEqual(beat.head.last_id, 1)
+
+    def test_shutdown_ends_stream_with_unavailable(self) -> None:
+        self.pmm.append_one("user", "x")
+        sub = self.pmm.subscribe(timeout=30)
+        self.next_of(sub, "event")
+        self.next_of(sub, "caught_up")
+        self._stopped = True
+        code = self.server.stop()
+        with self.assertRaises(PmmError) as ctx:
+            while sub.next(timeout=WAIT) is not None:
+                pass
+        self.assertStatus(ctx, grpc.StatusCode.UNAVAILABLE)
+        self.assertEqual(code, 0, self.server.log())
+        sub.cancel()
+
+
+class ViewsTest(ServerTestCase):
+    """Projection, metrics and context computed from a small known ledger."""
+
+    EVENTS = [
+        event("identity_adopt", "Echo", {"confidence": 0.95}),
+        event("trait_update", "", {"trait": "openness", "delta": 0.1}),
+        event("commitment_open", "Write tests", {"cid": "c1", "text": "Write tests"}),
+        event("reflection", "My name is Echo and I keep it stable."),
+    ]
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.appended = self.pmm.append(self.EVENTS)
+        self.reflection_ts = self.appended.events[3].ts
+
+    def test_projection_and_identity(self) -> None:
+        proj = self.pmm.projection()
+        self.assertEqual(proj.as_of_id, 4)
+        ident = proj.self_model.identity
+        self.assertEqual(ident.name, "Echo")
+        self.assertEqual(ident.traits.openness, 0.5 + 0.1)
+        self.assertEqual(
+            (ident.traits.conscientiousness, ident.traits.extraversion, ident.traits.agreeableness, ident.traits.neuroticism),
+            (0.5, 0.5, 0.5, 0.5),
+        )
+        self.assertEqual(json.loads(proj.self_model.open_json), {"c1": {"cid": "c1", "text": "Write tests"}})
+        self.assertEqual(json.loads(proj.self_model.expired_json), {})
+        self.assertEqual(len(proj.warnings), 0)
+        self.assertFalse(self.pmm.projection(strict=True).HasField("strict_error"))
+
+        self.assertEqual(self.pmm.identity().identity.name, "Echo")
+        before = self.pmm.identity(as_of_id=0)
+        self.assertFalse(before.identity.HasField("name"), "no name before the adoption")
+        self.assertEqual(before.as_of_id, 0)
+
+    def test_metrics(self) -> None:
+        m = self.pmm.metrics(include_diagnosis=True)
+        self.assertEqual(m.as_of_id, 4)
+        # SPEC §3 folded by hand: gas += 0.07 (novel open), ias += 0.01 ("my name"
+        # reflection); then the feedback step and the clamp.
+        ias, gas = 0.0 + 0.01, 0.0 + 0.07
+        f_ias, f_gas = (ias - 0.5) * 0.1, (gas - 0.5) * 0.05
+        gas, ias = gas + f_ias, ias + f_gas
+        self.assertEqual(m.gas, max(0.0, min(1.0, gas)))
+        self.assertEqual(m.ias, max(0.0, min(1.0, ias)))
+        self.assertEqual(m.ias, 0.0)
+        self.assertEqual((m.stage.name, m.stage.level), ("S0", 0))
+        self.assertEqual((m.stage.snapshot.count, m.stage.snapshot.window), (0, 10))
+        d = m.diagnosis
+        self.assertEqual((d.identity_adopts, d.identity_adopts_total, d.identity_reflections), (1, 1, 1))
+        self.assertEqual([(a.name, a.event_id) for a in d.identity_adopt_details], [("Echo", 1)])
+        self.assertEqual(d.identity_adopt_details_all[0].confidence, 0.95)
+        self.assertEqual((d.autonomy_ticks, d.decay_factor, d.expected_ias_before_decay), (0, 1.0, 0.01))
+        self.assertFalse(self.pmm.metrics().HasField("diagnosis"))
+
+    def test_context_standard_and_compact(self) -> None:
+        ctx = self.pmm.context()
+        self.assertEqual(ctx.as_of_id, 4)
+        self.assertIn("Identity: Echo", ctx.text)
+        stamp = self.reflection_ts[:19] + "Z"  # the ts's own wall-clock time, no zone conversion
+        self.assertEqual(
+            ctx.text,
+            "\n".join(
+                [
+                    "[SYSTEM STATE — from ledger]",
+                    "Identity: Echo",
+                    "Traits: O=0.60, C=0.50, E=0.50, A=0.50, N=0.50",
+                    GUIDANCE,
+                    "IAS=0.00, GAS=0.02, Stage=S0",
+                    "Open commitments:",
+                    "  - Write tests",
+                    "Recent reflections:",
+                    f'  - {stamp}: "My name is Echo and I keep it stable."',
+                    "---",
+                ]
+            ),
+        )
+        compact = self.pmm.context(compact=True)
+        self.assertEqual(
+            compact.text,
+            "\n".join(
+                [
+                    "[STATE] Echo | O=0.60, C=0.50, E=0.50, A=0.50, N=0.50",
+                    "IAS=0.00 GAS=0.02 S0",
+                    "Commitments:",
+                    "  - Write tests",
+                    "Reflections:",
+                    '  - "My name is Echo and I keep it stable."',
+                ]
+            ),
+        )
+        no_refl = self.pmm.context(n_reflections=0).text
+        self.assertNotIn("Recent reflections:", no_refl)
+        self.assertIn("Identity: Unknown", self.pmm.context(as_of_id=0).text)
+
+        with self.assertRaises(PmmError) as err:
+            self.pmm.context(as_of_id=99)
+        self.assertStatus(err, grpc.StatusCode.OUT_OF_RANGE)
+
+    def test_append_returns_views_as_of_the_write(self) -> None:
+        resp = self.pmm.append(
+            [event("identity_adopt", "Nova", {"confidence": 0.95})], context=True, metrics={"include_diagnosis": True}
+        )
+        self.assertEqual(resp.events[0].id, 5)
+        self.assertGreaterEqual(resp.views.context.as_of_id, 5)
+        self.assertIn("Identity: Nova", resp.views.context.text)
+        self.assertEqual(resp.views.metrics.diagnosis.identity_adopts_total, 2)
+        # a live subscriber sees the new name too (read-your-writes for views)
+        self.assertEqual(self.pmm.identity().identity.name, "Nova")
+
+
+class ErrorTest(ServerTestCase):
+    def test_bad_meta_is_invalid_argument_naming_the_field(self) -> None:
+        for meta in ("[1, 2]", '"text"', "{not json", '{"x": NaN}'):
+            with self.subTest(meta=meta):
+                with self.assertRaises(PmmError) as ctx:
+                    self.pmm.append([event("user", "hi", meta)])
+                self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT, "events[0].meta")
+        with self.assertRaises(PmmError) as ctx:
+            self.pmm.append([event("user", "ok"), event("user", "bad", "[]")])
+        self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT, "events[1].meta")
+        self.assertEqual(self.pmm.head().last_id, 0, "nothing was written")
+
+    def test_other_invalid_requests(self) -> None:
+        with self.assertRaises(PmmError) as ctx:
+            self.pmm.append([])
+        self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT)
+        with self.assertRaises(PmmError) as ctx:
+            self.pmm.append([event("", "no kind")])
+        self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT, "events[0].kind")
+        with self.assertRaises(PmmError) as ctx:
+            self.pmm.read(0)
+        self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT, "start_id")
+        self.assertEqual(self.pmm.head().last_id, 0)
+
+    def test_expected_last_id_mismatch_is_aborted_with_head_trailers(self) -> None:
+        ev = self.pmm.append_one("user", "one")
+        with self.assertRaises(PmmError) as ctx:
+            self.pmm.append([event("user", "two")], expected_last_id=0)
+        err = self.assertStatus(ctx, grpc.StatusCode.ABORTED)
+        self.assertEqual(err.last_id, 1)
+        self.assertEqual(err.last_hash, ev.hash)
+        self.assertEqual(self.pmm.head().last_id, 1)
+
+
+class GhzConfigTest(ServerTestCase):
+    """benches/ghz/*.json: valid ghz configs whose data the server accepts."""
+
+    CONFIGS = ("append.json", "get_metrics.json", "get_context.json", "subscribe.json")
+    _TEMPLATE = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
+    _SAMPLE = {"RequestNumber": "7", "WorkerID": "w1", "UUID": "5f0c1b8e-0000-4000-8000-000000000000",
+               "TimestampUnix": "1700000000", "TimestampUnixMilli": "1700000000000"}
+
+    def render(self, data):
+        """ghz renders Go template actions like {{.RequestNumber}} in the data."""
+        text = self._TEMPLATE.sub(lambda m: self._SAMPLE.get(m.group(1), "x"), json.dumps(data))
+        return json.loads(text)
+
+    def test_configs(self) -> None:
+        pool = descriptor_pool.Default()
+        for name in self.CONFIGS:
+            with self.subTest(config=name):
+                cfg = json.loads((GHZ_DIR / name).read_text(encoding="utf-8"))
+                self.assertIs(cfg.get("insecure"), True)
+                self.assertRegex(cfg["host"], r"^127\.0\.0\.1:\d+$")
+                self.assertGreaterEqual(cfg["total"], cfg["concurrency"])
+                self.assertTrue((REPO / cfg["proto"]).is_file(), cfg["proto"])
+                for path in cfg.get("import-paths", []):
+                    self.assertTrue((REPO / path).is_dir(), path)
+                service_name, method_name = cfg["call"].split("/")
+                method = pool.FindServiceByName(service_name).methods_by_name[method_name]
+                self.assertTrue(cfg["proto"].endswith(Path(method.containing_service.file.name).name))
+                req_cls = message_factory.GetMessageClass(method.input_type)
+                resp_cls = message_factory.GetMessageClass(method.output_type)
+                req = json_format.ParseDict(self.render(cfg["data"]), req_cls())  # strict: unknown fields fail
+                path = f"/{service_name}/{method_name}"
+                if method.server_streaming:
+                    self.check_stream(cfg, path, req, resp_cls)
+                else:
+                    call = self.pmm.channel.unary_unary(
+                        path, request_serializer=req_cls.SerializeToString, response_deserializer=resp_cls.FromString
+                    )
+                    call(req, timeout=10)
+
+    def check_stream(self, cfg, path, req, resp_cls) -> None:
+        count = cfg.get("stream-call-count")
+        duration = cfg.get("stream-call-duration")
+        self.assertTrue(count or duration, "a Subscribe run needs stream-call-count or stream-call-duration")
+        if duration:
+            self.assertRegex(duration, r"^\d+(ms|s)$")
+        stream = self.pmm.channel.unary_stream(
+            path, request_serializer=type(req).SerializeToString, response_deserializer=resp_cls.FromString
+        )(req, timeout=10)
+        try:
+            first = next(stream)
+            self.assertEqual(first.WhichOneof("item"), "caught_up", "only_new: the caught_up marker comes first")
+        finally:
+            stream.cancel()
+
+
+if __name__ == "__main__":
+    # Prints unittest's summary and then one plain line "python: N passed, N failed, N skipped".
+    program = unittest.main(exit=False, verbosity=int(os.environ.get("PMM_TEST_VERBOSITY", "2")))
+    result = program.result
+    def base_id(test) -> str:  # a failed subTest counts once, as its test
+        return getattr(test, "test_case", test).id()
+
+    failed = len({base_id(t) for t, _ in result.failures + result.errors} | {base_id(t) for t in result.unexpectedSuccesses})
+    skipped = len({base_id(t) for t, _ in result.skipped})
+    passed = max(0, result.testsRun - failed - skipped)
+    print(f"python: {passed} passed, {failed} failed, {skipped} skipped")
+    sys.exit(0 if result.wasSuccessful() and result.testsRun > 0 else 1)
