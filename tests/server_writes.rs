@@ -94,7 +94,7 @@ async fn expected_last_id_mismatch_is_aborted_with_the_head() {
         .expect_err("stale write must fail");
     assert_eq!(err.code(), Code::Aborted);
     assert!(
-        err.message().contains("expected last id 1") && err.message().contains("last id is 2"),
+        err.message() == "expected_last_id: expected 1, ledger last id is 2",
         "{}",
         err.message()
     );

@@ -80,28 +80,36 @@ fn write_number(n: &Number, out: &mut String) -> Result<(), CanonicalError> {
 }
 
 /// A JSON string with `ensure_ascii=True`: everything outside `' '..='~'`
-/// is escaped, non-BMP characters as UTF-16 surrogate pairs.
+/// is escaped, non-BMP characters as UTF-16 surrogate pairs. Runs of
+/// characters that need no escape are copied whole.
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    // Writing to a String cannot fail.
-                    let _ = write!(out, "\\u{:04x}", unit);
-                }
+    let mut plain_from = 0;
+    for (i, c) in s.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\u{08}' => "\\b",
+            '\u{0c}' => "\\f",
+            ' '..='~' => continue,
+            _ => "",
+        };
+        out.push_str(&s[plain_from..i]);
+        plain_from = i + c.len_utf8();
+        if escape.is_empty() {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                // Writing to a String cannot fail.
+                let _ = write!(out, "\\u{:04x}", unit);
             }
+        } else {
+            out.push_str(escape);
         }
     }
+    out.push_str(&s[plain_from..]);
     out.push('"');
 }
 

@@ -83,28 +83,24 @@ fn sci_parts(sci: &str) -> (Vec<u8>, i32) {
 ///
 /// Rust's `{:e}` finds the same shortest length and the closest digits, except on an exact tie
 /// (|x| exactly halfway between two shortest candidates, e.g. 1580200842851299.25): Rust rounds
-/// up, Python rounds half to even ("…299.2"). Ties are detected with exact formatting.
+/// up, Python rounds half to even ("…299.2"). A tie needs the exact decimal expansion of `a` to
+/// be one digit longer than the shortest form and to end in 5, which [`exact_decimal`] tells
+/// cheaply.
 fn shortest_digits(a: f64) -> (Vec<u8>, i32) {
     let (digits, exp) = sci_parts(&format!("{a:e}"));
     let n = digits.len();
     if a == 0.0 || n > 17 {
         return (digits, exp);
     }
-    // A tie needs the exact expansion to be n+1 digits ending in 5: cheap filter first.
-    let (probe, _) = sci_parts(&format!("{a:.*e}", n + 2));
-    if !probe.ends_with(b"500") {
+    let Some((exact, exact_exp)) = exact_decimal(a) else {
+        return (digits, exp); // more than 38 significant digits: no tie possible
+    };
+    if exact % 10 != 5 || exact.checked_ilog10() != Some(n as u32) {
         return (digits, exp);
     }
-    // Every f64 has at most 767 significant digits, so this is the exact expansion.
-    let (full, full_exp) = sci_parts(&format!("{a:.800e}"));
-    if full.get(n) != Some(&b'5') || full[n + 1..].iter().any(|d| *d != b'0') {
-        return (digits, exp);
-    }
-    let lo = full[..n]
-        .iter()
-        .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+    let lo = exact / 10;
     let even = if lo % 2 == 0 { lo } else { lo + 1 };
-    let scale = full_exp - n as i32 + 1;
+    let scale = exact_exp + 1;
     if format!("{even}e{scale}").parse::<f64>() != Ok(a) {
         return (digits, exp); // the even neighbour does not round-trip
     }
@@ -115,6 +111,35 @@ fn shortest_digits(a: f64) -> (Vec<u8>, i32) {
         return (digits, exp);
     }
     (even_digits, even_exp)
+}
+
+/// The exact value of a finite `a > 0` as `digits × 10^exp` with no trailing zero in `digits`,
+/// when it has at most 38 significant digits (else `None`).
+fn exact_decimal(a: f64) -> Option<(u128, i32)> {
+    let bits = a.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    let (mut m, mut e) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1u64 << 52), biased - 1075)
+    };
+    if m == 0 {
+        return None;
+    }
+    let zeros = m.trailing_zeros();
+    m >>= zeros;
+    e += zeros as i32;
+    if e >= 0 {
+        // An odd multiple of 2^e has no trailing decimal zero.
+        let shifted = u128::from(m).checked_shl(e as u32)?;
+        (shifted >> e == u128::from(m)).then_some((shifted, 0))
+    } else {
+        // m × 2^-k = m × 5^k / 10^k, and m × 5^k is odd.
+        let k = e.unsigned_abs();
+        let five_k = 5u128.checked_pow(k)?;
+        Some((u128::from(m).checked_mul(five_k)?, e))
+    }
 }
 
 /// Python `repr(float)` as a new string; see [`write_float_repr`].

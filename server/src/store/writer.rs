@@ -90,7 +90,7 @@ pub struct ImportOutcome {
 /// Why a write was refused. Nothing of a refused request is stored.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("expected last id {expected}, but the ledger's last id is {}", head.last_id)]
+    #[error("expected_last_id: expected {expected}, ledger last id is {}", head.last_id)]
     Conflict { expected: i64, head: Head },
     #[error("idempotency key {key:?} was already used by event {id}, but other events of this request are new; retry the request exactly or use fresh keys")]
     PartialRetry { key: String, id: i64 },
