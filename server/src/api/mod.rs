@@ -55,3 +55,18 @@ pub async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| Status::internal(format!("worker failed: {e}")))?
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpcs_are_unavailable_with_progress_until_the_engine_is_open() {
+        let gate = Gate::new();
+        gate.progress.total.store(1000, Ordering::Relaxed);
+        gate.progress.folded.store(250, Ordering::Relaxed);
+        let status = gate.engine().expect_err("not open yet");
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(status.message().contains("250 of 1000"), "{}", status.message());
+    }
+}
