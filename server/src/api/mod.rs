@@ -67,6 +67,10 @@ mod tests {
         gate.progress.folded.store(250, Ordering::Relaxed);
         let status = gate.engine().expect_err("not open yet");
         assert_eq!(status.code(), tonic::Code::Unavailable);
-        assert!(status.message().contains("250 of 1000"), "{}", status.message());
+        assert!(
+            status.message().contains("250 of 1000"),
+            "{}",
+            status.message()
+        );
     }
 }
