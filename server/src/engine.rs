@@ -54,6 +54,9 @@ pub struct Caches {
     pub history: Cache<i64, Arc<Snapshot>>,
     /// Context blocks over a tail window.
     pub tail_contexts: Cache<TailKey, Arc<String>>,
+    /// GetProjection answers by (as of id, strict): they grow with the
+    /// ledger (every expired commitment), so each is built once per head.
+    pub projections: Cache<(i64, bool), Arc<pmm::v1::GetProjectionResponse>>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -120,6 +123,7 @@ impl Engine {
                 event_vectors: Cache::new(262_144),
                 history: Cache::new(16),
                 tail_contexts: Cache::new(256),
+                projections: Cache::new(8),
             },
             config,
             store,

@@ -12,7 +12,7 @@ use pmm::v1;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -190,7 +190,11 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
             .add_service(reflection_v1alpha)
             .add_service(ledger)
             .add_service(mind)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), on_shutdown)
+            // Small responses must not wait for Nagle's algorithm.
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                on_shutdown,
+            )
             .await?;
         Ok(())
     });

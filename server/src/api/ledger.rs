@@ -362,34 +362,11 @@ impl Ledger for LedgerService {
         .await?;
         let c = &engine.caches;
         let caches = vec![
-            cache_stats(
-                "embeddings",
-                c.embeddings.hits(),
-                c.embeddings.misses(),
-                c.embeddings.len(),
-                c.embeddings.capacity(),
-            ),
-            cache_stats(
-                "event_vectors",
-                c.event_vectors.hits(),
-                c.event_vectors.misses(),
-                c.event_vectors.len(),
-                c.event_vectors.capacity(),
-            ),
-            cache_stats(
-                "history",
-                c.history.hits(),
-                c.history.misses(),
-                c.history.len(),
-                c.history.capacity(),
-            ),
-            cache_stats(
-                "tail_contexts",
-                c.tail_contexts.hits(),
-                c.tail_contexts.misses(),
-                c.tail_contexts.len(),
-                c.tail_contexts.capacity(),
-            ),
+            cache_stats("embeddings", &c.embeddings),
+            cache_stats("event_vectors", &c.event_vectors),
+            cache_stats("history", &c.history),
+            cache_stats("tail_contexts", &c.tail_contexts),
+            cache_stats("projections", &c.projections),
         ];
         let cfg = &engine.config;
         Ok(Response::new(v1::StatsResponse {
@@ -522,13 +499,12 @@ impl Ledger for LedgerService {
     }
 }
 
-fn cache_stats(
-    name: &str,
-    hits: u64,
-    misses: u64,
-    entries: usize,
-    capacity: u64,
-) -> v1::CacheStats {
+fn cache_stats<K, V>(name: &str, cache: &quick_cache::sync::Cache<K, V>) -> v1::CacheStats
+where
+    K: Eq + std::hash::Hash + Clone,
+    V: Clone,
+{
+    let (hits, misses) = (cache.hits(), cache.misses());
     let total = hits + misses;
     v1::CacheStats {
         name: name.to_string(),
@@ -539,7 +515,7 @@ fn cache_stats(
         } else {
             hits as f64 / total as f64
         },
-        entries: entries as u64,
-        capacity,
+        entries: cache.len() as u64,
+        capacity: cache.capacity(),
     }
 }

@@ -180,20 +180,24 @@ impl Mind for MindService {
         let engine = self.engine()?;
         let req = request.into_inner();
         let s = snapshot(&engine, as_of("as_of_id", req.as_of_id)?).await?;
-        let (projection, strict_error) = if req.strict {
-            (&s.state.strict, s.state.strict.strict_error())
-        } else {
-            (&s.state.whole.projection, None)
-        };
-        Ok(Response::new(v1::GetProjectionResponse {
-            self_model: strict_error
-                .is_none()
-                .then(|| convert::self_model(projection)),
-            warnings: convert::warnings(projection),
-            strict: req.strict,
-            strict_error,
-            as_of_id: s.as_of_id().max(0) as u64,
-        }))
+        let key = (s.as_of_id(), req.strict);
+        let response = engine.caches.projections.get_or_insert_with(&key, || {
+            let (projection, strict_error) = if req.strict {
+                (&s.state.strict, s.state.strict.strict_error())
+            } else {
+                (&s.state.whole.projection, None)
+            };
+            Ok::<_, Status>(Arc::new(v1::GetProjectionResponse {
+                self_model: strict_error
+                    .is_none()
+                    .then(|| convert::self_model(projection)),
+                warnings: convert::warnings(projection),
+                strict: req.strict,
+                strict_error,
+                as_of_id: s.as_of_id().max(0) as u64,
+            }))
+        })?;
+        Ok(Response::new((*response).clone()))
     }
 
     async fn get_identity(

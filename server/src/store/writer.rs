@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension, Savepoint, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -267,34 +267,61 @@ pub fn spawn(
     Ok((WriterHandle { tx, stats }, join))
 }
 
-/// Answers one caller with the head after the whole group.
-type Reply = Box<dyn FnOnce(&Head)>;
-
-/// The rows an import wrote, and what it skipped.
-struct ImportStaged {
-    imported: u64,
-    skipped: u64,
-    rows: Vec<Arc<Row>>,
-    fold: Vec<Arc<Event>>,
-}
-
-/// A request staged inside the transaction, waiting for the commit.
-enum Staged {
+/// What a request will write, decided (and checked) before anything is
+/// written, so that a request refused for a logical reason needs no
+/// rollback.
+enum Plan {
+    /// A pure idempotent retry: nothing to write, the originals to return.
+    Retry(Vec<Appended>),
+    /// New rows and the idempotency keys pointing at them.
     Append {
-        reply: oneshot::Sender<Result<AppendOutcome, WriteError>>,
-        events: Vec<Appended>,
-        /// New rows with their parsed meta, to fold after the commit.
+        rows: Vec<Arc<Row>>,
+        keys: Vec<(String, i64)>,
         fold: Vec<Arc<Event>>,
-        want_snapshot: bool,
     },
+    /// Imported rows to write, and how many were already stored.
     Import {
-        reply: oneshot::Sender<Result<ImportOutcome, WriteError>>,
-        imported: u64,
-        skipped: u64,
         rows: Vec<Arc<Row>>,
         fold: Vec<Arc<Event>>,
+        skipped: u64,
     },
-    Failed,
+}
+
+impl Plan {
+    fn rows(&self) -> &[Arc<Row>] {
+        match self {
+            Plan::Retry(_) => &[],
+            Plan::Append { rows, .. } | Plan::Import { rows, .. } => rows,
+        }
+    }
+
+    /// Writes the planned rows; an error here is a storage failure.
+    fn write(&self, conn: &Connection) -> rusqlite::Result<()> {
+        for row in self.rows() {
+            insert_row(conn, row)?;
+        }
+        if let Plan::Append { keys, .. } = self {
+            let mut stmt =
+                conn.prepare_cached("INSERT INTO pmm_idempotency (key, event_id) VALUES (?1, ?2)")?;
+            for (key, id) in keys {
+                stmt.execute(rusqlite::params![key, id])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Request {
+    fn fail(self, error: WriteError) {
+        match self {
+            Request::Append(_, reply) => {
+                let _ = reply.send(Err(error));
+            }
+            Request::Import(_, reply) => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
 }
 
 impl Writer {
@@ -319,85 +346,99 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.commit_group(group);
+            self.commit(group, true);
         }
         // Refuse what arrives from now on, and answer what is still queued.
         self.rx.close();
         while let Ok(message) = self.rx.try_recv() {
             if let Message::Write(request) = message {
-                fail_with(request, WriteError::ShuttingDown);
+                request.fail(WriteError::ShuttingDown);
             }
         }
         tracing::debug!("writer stopped");
     }
 
-    fn commit_group(&mut self, group: Vec<Request>) {
-        let start_head = self.core.head.clone();
-        let mut tx = match self
+    /// Commits a group in one transaction. Should a write fail (a storage
+    /// error, not a refused request), the transaction is rolled back and,
+    /// with `isolate`, each request is retried alone so that only the
+    /// failing one fails.
+    fn commit(&mut self, group: Vec<Request>, isolate: bool) {
+        let started = std::time::Instant::now();
+        let requests = group.len();
+        let tx = match self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
         {
             Ok(tx) => tx,
-            Err(e) => return fail_all(group, &e.to_string()),
+            Err(e) => {
+                for request in group {
+                    request.fail(storage_error(&e.to_string()));
+                }
+                return;
+            }
         };
-        let mut staged = Vec::with_capacity(group.len());
-        let mut head = start_head.clone();
-        for request in group {
-            staged.push(match tx.savepoint() {
-                Ok(sp) => self.core.stage(sp, &mut head, request),
-                Err(e) => fail_one(request, &e.to_string()),
-            });
+        let mut head = self.core.head.clone();
+        let mut done: Vec<(Request, Plan)> = Vec::with_capacity(group.len());
+        let mut pending = group.into_iter();
+        let mut failed: Option<(Request, rusqlite::Error)> = None;
+        for request in pending.by_ref() {
+            let plan = match self.core.plan(&tx, &head, &request) {
+                Ok(plan) => plan,
+                Err(e) => {
+                    request.fail(e);
+                    continue;
+                }
+            };
+            if let Err(e) = plan.write(&tx) {
+                failed = Some((request, e));
+                break;
+            }
+            for row in plan.rows() {
+                advance(&mut head, row);
+            }
+            done.push((request, plan));
+        }
+        if let Some((request, error)) = failed {
+            drop(tx); // rolls back
+            tracing::warn!("writer: write failed: {error}");
+            if isolate {
+                let rest = done
+                    .into_iter()
+                    .map(|(r, _)| r)
+                    .chain(std::iter::once(request))
+                    .chain(pending);
+                for request in rest {
+                    self.commit(vec![request], false);
+                }
+            } else {
+                request.fail(storage_error(&error.to_string()));
+                for (request, _) in done {
+                    request.fail(storage_error(&error.to_string()));
+                }
+            }
+            return;
         }
         if let Err(e) = tx.commit() {
             tracing::warn!("writer: commit failed: {e}");
-            for s in staged {
-                s.fail(&format!("commit failed: {e}"));
+            for (request, _) in done {
+                request.fail(storage_error(&format!("commit failed: {e}")));
             }
             return;
         }
         self.core.stats.commits.fetch_add(1, Ordering::Relaxed);
-        self.core.publish(staged, head);
+        let committed = started.elapsed();
+        self.core.publish(done, head);
+        tracing::trace!(
+            requests,
+            commit_us = committed.as_micros() as u64,
+            total_us = started.elapsed().as_micros() as u64,
+            "group committed"
+        );
     }
 }
 
 fn storage_error(message: &str) -> WriteError {
     WriteError::Storage(StoreError::Schema(message.to_string()))
-}
-
-fn fail_all(group: Vec<Request>, message: &str) {
-    for request in group {
-        fail_one(request, message);
-    }
-}
-
-fn fail_one(request: Request, message: &str) -> Staged {
-    fail_with(request, storage_error(message));
-    Staged::Failed
-}
-
-fn fail_with(request: Request, error: WriteError) {
-    match request {
-        Request::Append(_, reply) => {
-            let _ = reply.send(Err(error));
-        }
-        Request::Import(_, reply) => {
-            let _ = reply.send(Err(error));
-        }
-    }
-}
-
-impl Staged {
-    fn fail(self, message: &str) {
-        match self {
-            Staged::Append { reply, .. } => {
-                let _ = reply.send(Err(storage_error(message)));
-            }
-            Staged::Import { reply, .. } => {
-                let _ = reply.send(Err(storage_error(message)));
-            }
-            Staged::Failed => {}
-        }
-    }
 }
 
 /// The timestamp of a row written now: UTC, microseconds, `+00:00`, the
@@ -411,8 +452,8 @@ pub fn now_ts() -> String {
     }
 }
 
-fn insert_row(sp: &Savepoint<'_>, row: &Row) -> rusqlite::Result<()> {
-    sp.prepare_cached(
+fn insert_row(conn: &Connection, row: &Row) -> rusqlite::Result<()> {
+    conn.prepare_cached(
         "INSERT INTO events (id, ts, kind, content, meta, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(rusqlite::params![
@@ -427,76 +468,33 @@ fn insert_row(sp: &Savepoint<'_>, row: &Row) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn stored_row(sp: &Savepoint<'_>, id: i64) -> rusqlite::Result<Option<Row>> {
-    sp.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM events WHERE id = ?1"))?
+fn stored_row(conn: &Connection, id: i64) -> rusqlite::Result<Option<Row>> {
+    conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM events WHERE id = ?1"))?
         .query_row([id], Row::from_sql)
         .optional()
 }
 
 impl Core {
-    /// Stages one request inside its savepoint; on success the savepoint is
-    /// released into the transaction and `head` advanced, on failure it is
-    /// rolled back and the caller answered at once.
-    fn stage(&mut self, mut sp: Savepoint<'_>, head: &mut Head, request: Request) -> Staged {
-        let mut next_head = head.clone();
+    /// Decides what a request writes on top of `head`, reading but not
+    /// writing; refuses it when it conflicts.
+    fn plan(&self, conn: &Connection, head: &Head, request: &Request) -> Result<Plan, WriteError> {
         match request {
-            Request::Append(batch, reply) => match self.stage_append(&sp, &mut next_head, &batch) {
-                Ok((events, fold)) => match sp.commit() {
-                    Ok(()) => {
-                        *head = next_head;
-                        Staged::Append {
-                            reply,
-                            events,
-                            fold,
-                            want_snapshot: batch.want_snapshot,
-                        }
-                    }
-                    Err(e) => fail_one(Request::Append(batch, reply), &e.to_string()),
-                },
-                Err(e) => {
-                    let _ = sp.rollback();
-                    let _ = reply.send(Err(e));
-                    Staged::Failed
-                }
-            },
-            Request::Import(batch, reply) => match self.stage_import(&sp, &mut next_head, &batch) {
-                Ok(ImportStaged {
-                    imported,
-                    skipped,
-                    rows,
-                    fold,
-                }) => match sp.commit() {
-                    Ok(()) => {
-                        *head = next_head;
-                        Staged::Import {
-                            reply,
-                            imported,
-                            skipped,
-                            rows,
-                            fold,
-                        }
-                    }
-                    Err(e) => fail_one(Request::Import(batch, reply), &e.to_string()),
-                },
-                Err(e) => {
-                    let _ = sp.rollback();
-                    let _ = reply.send(Err(e));
-                    Staged::Failed
-                }
-            },
+            Request::Append(batch, _) => self.plan_append(conn, head, batch),
+            Request::Import(batch, _) => self.plan_import(conn, head, batch),
         }
     }
 
     /// Idempotency: `Some(originals)` when this request is a pure retry.
     fn find_retry(
         &self,
-        sp: &Savepoint<'_>,
+        conn: &Connection,
         batch: &AppendBatch,
     ) -> Result<Option<Vec<Appended>>, WriteError> {
         if batch.events.iter().all(|e| e.idempotency_key.is_none()) {
             return Ok(None);
         }
-        let mut stmt = sp.prepare_cached("SELECT event_id FROM pmm_idempotency WHERE key = ?1")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT event_id FROM pmm_idempotency WHERE key = ?1")?;
         let mut originals = Vec::new();
         let mut first_match: Option<(String, i64)> = None;
         let mut any_new = false;
@@ -522,7 +520,7 @@ impl Core {
             (Some(_), false) => {
                 let mut events = Vec::with_capacity(originals.len());
                 for id in originals {
-                    let row = stored_row(sp, id)?.ok_or_else(|| {
+                    let row = stored_row(conn, id)?.ok_or_else(|| {
                         storage_error(&format!("idempotency key points at missing event {id}"))
                     })?;
                     events.push(Appended {
@@ -535,14 +533,14 @@ impl Core {
         }
     }
 
-    fn stage_append(
+    fn plan_append(
         &self,
-        sp: &Savepoint<'_>,
-        head: &mut Head,
+        conn: &Connection,
+        head: &Head,
         batch: &AppendBatch,
-    ) -> Result<(Vec<Appended>, Vec<Arc<Event>>), WriteError> {
-        if let Some(originals) = self.find_retry(sp, batch)? {
-            return Ok((originals, Vec::new()));
+    ) -> Result<Plan, WriteError> {
+        if let Some(originals) = self.find_retry(conn, batch)? {
+            return Ok(Plan::Retry(originals));
         }
         if let Some(expected) = batch.expected_last_id {
             if expected != head.last_id {
@@ -555,10 +553,12 @@ impl Core {
         if let Some(fault) = self.state.chain.fault() {
             return Err(WriteError::ChainBroken(fault.clone()));
         }
-        let mut events = Vec::with_capacity(batch.events.len());
+        let mut rows = Vec::with_capacity(batch.events.len());
+        let mut keys = Vec::new();
         let mut fold = Vec::with_capacity(batch.events.len());
+        let (mut last_id, mut last_hash) = (head.last_id, head.last_hash.clone());
         for new in &batch.events {
-            let id = head.last_id + 1;
+            let id = last_id + 1;
             let ts = now_ts();
             let hash = chain::event_hash(
                 id,
@@ -566,7 +566,7 @@ impl Core {
                 &new.kind,
                 &new.content,
                 &new.meta,
-                head.last_hash.as_deref(),
+                last_hash.as_deref(),
             )?;
             let row = Row {
                 id,
@@ -574,60 +574,53 @@ impl Core {
                 kind: new.kind.clone(),
                 content: new.content.clone(),
                 meta: new.meta_text.clone(),
-                prev_hash: head.last_hash.clone(),
+                prev_hash: last_hash,
                 hash: Some(hash),
             };
-            insert_row(sp, &row)?;
             if let Some(key) = &new.idempotency_key {
-                sp.prepare_cached("INSERT INTO pmm_idempotency (key, event_id) VALUES (?1, ?2)")?
-                    .execute(rusqlite::params![key, id])?;
+                keys.push((key.clone(), id));
             }
-            advance(head, &row);
+            (last_id, last_hash) = (id, row.hash.clone());
             fold.push(Arc::new(row.event_with_meta(new.meta.clone())));
-            events.push(Appended {
-                row: Arc::new(row),
-                deduplicated: false,
-            });
+            rows.push(Arc::new(row));
         }
-        Ok((events, fold))
+        Ok(Plan::Append { rows, keys, fold })
     }
 
-    fn stage_import(
+    fn plan_import(
         &self,
-        sp: &Savepoint<'_>,
-        head: &mut Head,
+        conn: &Connection,
+        head: &Head,
         batch: &ImportBatch,
-    ) -> Result<ImportStaged, WriteError> {
-        let (mut imported, mut skipped) = (0u64, 0u64);
+    ) -> Result<Plan, WriteError> {
+        let mut skipped = 0u64;
         let mut rows = Vec::new();
         let mut fold = Vec::new();
+        let (mut last_id, mut last_hash) = (head.last_id, head.last_hash.clone());
+        let conflict = |id: i64, reason: String| WriteError::ImportConflict {
+            id,
+            reason,
+            head: head.clone(),
+        };
         for item in &batch.rows {
             let row = &item.row;
-            if row.id <= head.last_id {
-                match stored_row(sp, row.id)? {
+            if row.id <= last_id {
+                match stored_row(conn, row.id)? {
                     Some(stored) if &stored == row => {
                         skipped += 1;
                         continue;
                     }
                     Some(stored) => {
-                        return Err(WriteError::ImportConflict {
-                            id: row.id,
-                            reason: format!(
-                                "differs from the stored row in {}",
-                                differing_fields(&stored, row).join(", ")
-                            ),
-                            head: head.clone(),
-                        })
+                        return Err(conflict(
+                            row.id,
+                            format!("differs from the stored row in {}", differing_fields(&stored, row).join(", ")),
+                        ))
                     }
                     None => {
-                        return Err(WriteError::ImportConflict {
-                            id: row.id,
-                            reason: format!(
-                                "id is not after the ledger's last id {} and no such row is stored",
-                                head.last_id
-                            ),
-                            head: head.clone(),
-                        })
+                        return Err(conflict(
+                            row.id,
+                            format!("id is not after the ledger's last id {last_id} and no such row is stored"),
+                        ))
                     }
                 }
             }
@@ -635,18 +628,16 @@ impl Core {
                 if let Some(fault) = self.state.chain.fault() {
                     return Err(WriteError::ChainBroken(fault.clone()));
                 }
-                if row.prev_hash != head.last_hash {
-                    return Err(WriteError::ImportConflict {
-                        id: row.id,
-                        reason: format!(
+                if row.prev_hash != last_hash {
+                    return Err(conflict(
+                        row.id,
+                        format!(
                             "prev_hash {:?} does not link to the ledger's last hash {:?}",
-                            row.prev_hash, head.last_hash
+                            row.prev_hash, last_hash
                         ),
-                        head: head.clone(),
-                    });
+                    ));
                 }
-                let event = row.event_with_meta(item.meta.clone());
-                let computed = chain::hash_of(&event)?;
+                let computed = chain::hash_of(&row.event_with_meta(item.meta.clone()))?;
                 if row.hash.as_deref() != Some(computed.as_str()) {
                     return Err(WriteError::ImportInvalid {
                         id: row.id,
@@ -657,17 +648,14 @@ impl Core {
                     });
                 }
             }
-            insert_row(sp, row)?;
-            advance(head, row);
-            imported += 1;
+            (last_id, last_hash) = (row.id, row.hash.clone());
             fold.push(Arc::new(row.event_with_meta(item.meta.clone())));
             rows.push(Arc::new(row.clone()));
         }
-        Ok(ImportStaged {
-            imported,
-            skipped,
+        Ok(Plan::Import {
             rows,
             fold,
+            skipped,
         })
     }
 
@@ -680,27 +668,30 @@ impl Core {
 
     /// Folds the committed rows, publishes the snapshot, wakes subscribers
     /// and answers each caller.
-    fn publish(&mut self, staged: Vec<Staged>, head: Head) {
-        let mut replies: Vec<Reply> = Vec::with_capacity(staged.len());
+    fn publish(&mut self, done: Vec<(Request, Plan)>, head: Head) {
+        let mut replies: Vec<Box<dyn FnOnce(&Head)>> = Vec::with_capacity(done.len());
         // The head as of the rows folded so far: after a request's own rows,
         // its "as of this write" head.
         let mut folded = self.head.clone();
         let mut new_rows: Vec<Arc<Row>> = Vec::new();
-        let mut written = 0u64;
-        for s in staged {
-            match s {
-                Staged::Append {
-                    reply,
-                    events,
-                    fold,
-                    want_snapshot,
-                } => {
-                    self.fold(&mut folded, fold);
-                    for e in events.iter().filter(|e| !e.deduplicated) {
-                        new_rows.push(Arc::clone(&e.row));
-                        written += 1;
-                    }
-                    let snapshot = want_snapshot.then(|| {
+        for (request, plan) in done {
+            new_rows.extend(plan.rows().iter().cloned());
+            match (request, plan) {
+                (Request::Append(batch, reply), plan) => {
+                    let events = match plan {
+                        Plan::Retry(originals) => originals,
+                        Plan::Append { rows, fold, .. } => {
+                            self.fold(&mut folded, fold);
+                            rows.into_iter()
+                                .map(|row| Appended {
+                                    row,
+                                    deduplicated: false,
+                                })
+                                .collect()
+                        }
+                        Plan::Import { .. } => Vec::new(),
+                    };
+                    let snapshot = batch.want_snapshot.then(|| {
                         Arc::new(Snapshot {
                             head: folded.clone(),
                             state: self.state.clone(),
@@ -714,16 +705,18 @@ impl Core {
                         }));
                     }));
                 }
-                Staged::Import {
-                    reply,
-                    imported,
-                    skipped,
-                    rows,
-                    fold,
-                } => {
-                    self.fold(&mut folded, fold);
-                    written += rows.len() as u64;
-                    new_rows.extend(rows);
+                (Request::Import(_, reply), plan) => {
+                    let (imported, skipped) = match plan {
+                        Plan::Import {
+                            rows,
+                            fold,
+                            skipped,
+                        } => {
+                            self.fold(&mut folded, fold);
+                            (rows.len() as u64, skipped)
+                        }
+                        Plan::Retry(_) | Plan::Append { .. } => (0, 0),
+                    };
                     replies.push(Box::new(move |final_head: &Head| {
                         let _ = reply.send(Ok(ImportOutcome {
                             imported,
@@ -732,7 +725,6 @@ impl Core {
                         }));
                     }));
                 }
-                Staged::Failed => {}
             }
         }
         self.head = head;
@@ -740,6 +732,7 @@ impl Core {
             head: self.head.clone(),
             state: self.state.clone(),
         }));
+        let written = new_rows.len() as u64;
         self.stats
             .appended_events
             .fetch_add(written, Ordering::Relaxed);
