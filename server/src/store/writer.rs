@@ -267,6 +267,9 @@ pub fn spawn(
     Ok((WriterHandle { tx, stats }, join))
 }
 
+/// Answers one caller, given the head after the whole group.
+type Reply = Box<dyn FnOnce(&Head)>;
+
 /// What a request will write, decided (and checked) before anything is
 /// written, so that a request refused for a logical reason needs no
 /// rollback.
@@ -669,7 +672,7 @@ impl Core {
     /// Folds the committed rows, publishes the snapshot, wakes subscribers
     /// and answers each caller.
     fn publish(&mut self, done: Vec<(Request, Plan)>, head: Head) {
-        let mut replies: Vec<Box<dyn FnOnce(&Head)>> = Vec::with_capacity(done.len());
+        let mut replies: Vec<Reply> = Vec::with_capacity(done.len());
         // The head as of the rows folded so far: after a request's own rows,
         // its "as of this write" head.
         let mut folded = self.head.clone();
