@@ -80,37 +80,50 @@ fn write_number(n: &Number, out: &mut String) -> Result<(), CanonicalError> {
 }
 
 /// A JSON string with `ensure_ascii=True`: everything outside `' '..='~'`
-/// is escaped, non-BMP characters as UTF-16 surrogate pairs. Runs of
-/// characters that need no escape are copied whole.
+/// is escaped, non-BMP characters as UTF-16 surrogate pairs. Runs of bytes
+/// that need no escape are copied whole.
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
+    let bytes = s.as_bytes();
     let mut plain_from = 0;
-    for (i, c) in s.char_indices() {
-        let escape = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            '\u{08}' => "\\b",
-            '\u{0c}' => "\\f",
-            ' '..='~' => continue,
-            _ => "",
-        };
-        out.push_str(&s[plain_from..i]);
-        plain_from = i + c.len_utf8();
-        if escape.is_empty() {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                // Writing to a String cannot fail.
-                let _ = write!(out, "\\u{:04x}", unit);
-            }
-        } else {
-            out.push_str(escape);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
         }
+        out.push_str(&s[plain_from..i]);
+        let c = s[i..].chars().next().unwrap_or('\u{fffd}');
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    push_u_escape(*unit, out);
+                }
+            }
+        }
+        i += c.len_utf8();
+        plain_from = i;
     }
     out.push_str(&s[plain_from..]);
     out.push('"');
+}
+
+/// `\\uXXXX` with lowercase hex.
+fn push_u_escape(unit: u16, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\u");
+    for shift in [12, 8, 4, 0] {
+        out.push(char::from(HEX[usize::from((unit >> shift) & 0xf)]));
+    }
 }
 
 /// The payload hashed for a row: `{"id","ts","kind","content","meta","prev_hash"}`
@@ -151,7 +164,10 @@ pub fn event_hash(
     prev_hash: Option<&str>,
 ) -> Result<String, CanonicalError> {
     let payload = canonical_payload(id, ts, kind, content, meta, prev_hash)?;
-    Ok(hex::encode(Sha256::digest(payload.as_bytes())))
+    let mut hex = [0u8; 64];
+    // A 32-byte digest always fits 64 hex digits.
+    let _ = hex::encode_to_slice(Sha256::digest(payload.as_bytes()), &mut hex);
+    Ok(hex.iter().map(|&b| char::from(b)).collect())
 }
 
 /// The hash an event should carry, from its own fields.

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 use quick_cache::sync::Cache;
 
 use crate::config::Config;
+use crate::event::Event;
 use crate::hub::Hub;
 use crate::mind::{Mind, Snapshot};
 use crate::rules::embedding::{embed, EMBED_DIM};
-use crate::rules::{ContextParams, State};
+use crate::rules::{ChainStatus, ContextParams, Fold, State};
 use crate::store::writer::{self, WriterHandle};
-use crate::store::{Head, Store, StoreError};
+use crate::store::{Head, Row, Store, StoreError};
 
 /// An embedding vector.
 pub type Vector = Arc<[f64; EMBED_DIM]>;
@@ -204,7 +205,14 @@ pub enum AsOfError {
     Store(#[from] StoreError),
 }
 
+/// Rows handed between the rebuild's two threads at a time.
+const REBUILD_BATCH: usize = 1024;
+
 /// Folds every stored row with id <= `up_to` into fresh state, streaming.
+///
+/// Two threads share the work: this one reads rows from SQLite and folds
+/// events; a second parses each row's meta and verifies the hash chain
+/// (the larger half), handing the parsed events back in order.
 pub fn rebuild(
     store: &Store,
     tail_capacity: usize,
@@ -216,19 +224,89 @@ pub fn rebuild(
         let total: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
         p.total.store(total as u64, Ordering::Relaxed);
     }
-    let mut state = State::new(tail_capacity);
-    let mut head = Head::default();
-    store.for_each(i64::MIN, up_to, |row| {
-        let event = row.to_event()?;
-        head.last_id = row.id;
-        head.count += 1;
-        head.last_hash = row.hash;
-        head.last_ts = Some(row.ts);
-        state.apply_shared(Arc::new(event));
-        if let Some(p) = progress {
-            p.folded.fetch_add(1, Ordering::Relaxed);
+    let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<Row>>(8);
+    // Unbounded, but never holds more than the batches in flight: this
+    // thread drains it each time it hands over a batch.
+    let (events_out, events_in) = std::sync::mpsc::channel::<Result<Vec<Arc<Event>>, StoreError>>();
+    let parser = std::thread::Builder::new()
+        .name("pmm-verify".into())
+        .spawn(move || {
+            let mut chain = ChainStatus::default();
+            for rows in rows_in {
+                let events: Result<Vec<Arc<Event>>, StoreError> = rows
+                    .into_iter()
+                    .map(|row| row.into_event().map(Arc::new))
+                    .collect();
+                if let Ok(events) = &events {
+                    for ev in events {
+                        chain.apply(ev);
+                    }
+                }
+                if events_out.send(events).is_err() {
+                    break;
+                }
+            }
+            chain
+        })
+        .map_err(|e| StoreError::Schema(format!("cannot start the verifying thread: {e}")))?;
+
+    let mut folder = Folder {
+        state: State::new(tail_capacity),
+        head: Head::default(),
+        progress,
+    };
+    let mut batch = Vec::with_capacity(REBUILD_BATCH);
+    let read = store.for_each(i64::MIN, up_to, |row| {
+        batch.push(row);
+        if batch.len() == REBUILD_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH));
+            // A send fails only if the parser is gone; it is joined below.
+            let _ = rows_out.send(full);
+            while let Ok(events) = events_in.try_recv() {
+                folder.fold(events?);
+            }
         }
         Ok::<(), StoreError>(())
-    })?;
+    });
+    if !batch.is_empty() {
+        let _ = rows_out.send(batch);
+    }
+    drop(rows_out);
+    let drained: Result<(), StoreError> = events_in.iter().try_for_each(|events| {
+        folder.fold(events?);
+        Ok(())
+    });
+    let chain = parser
+        .join()
+        .map_err(|_| StoreError::Schema("the verifying thread failed".to_string()))?;
+    read?;
+    drained?;
+    let Folder {
+        mut state, head, ..
+    } = folder;
+    state.set_chain(chain);
     Ok((state, head))
+}
+
+/// The folding half of a rebuild.
+struct Folder<'a> {
+    state: State,
+    head: Head,
+    progress: Option<&'a Progress>,
+}
+
+impl Folder<'_> {
+    fn fold(&mut self, events: Vec<Arc<Event>>) {
+        let n = events.len() as u64;
+        for event in events {
+            self.head.last_id = event.id;
+            self.head.count += 1;
+            self.head.last_hash.clone_from(&event.hash);
+            self.head.last_ts = Some(event.ts.clone());
+            self.state.apply_except_chain(event);
+        }
+        if let Some(p) = self.progress {
+            p.folded.fetch_add(n, Ordering::Relaxed);
+        }
+    }
 }

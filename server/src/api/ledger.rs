@@ -79,8 +79,9 @@ fn verify(engine: &Engine, last_id: i64) -> Result<v1::VerifyChainResponse, Stat
                 reason: format!("row {}: stored hash is NULL", row.id),
             });
         }
-        let event = row.to_event().map_err(|e| Stop::Fault {
-            id: row.id,
+        let id = row.id;
+        let event = row.into_event().map_err(|e| Stop::Fault {
+            id,
             fault: v1::ChainFault::UnreadableRow,
             reason: e.to_string(),
         })?;

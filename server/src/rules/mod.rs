@@ -134,17 +134,24 @@ impl State {
 
     /// Folds one event (shared, so the tail window can keep it cheaply).
     pub fn apply_shared(&mut self, ev: Arc<Event>) {
-        self.apply_folds(&ev);
+        self.chain.apply(&ev);
+        self.apply_except_chain(ev);
+    }
+
+    /// Folds one event into everything but the chain status, for a rebuild
+    /// that verifies the chain elsewhere (see [`State::set_chain`]).
+    pub fn apply_except_chain(&mut self, ev: Arc<Event>) {
+        self.whole.apply(&ev);
+        self.strict.apply(&ev);
+        self.directives.apply(&ev);
+        self.event_count += 1;
+        self.last_id = ev.id;
         self.tail.push(ev);
     }
 
-    fn apply_folds(&mut self, ev: &Event) {
-        self.whole.apply(ev);
-        self.strict.apply(ev);
-        self.directives.apply(ev);
-        self.chain.apply(ev);
-        self.event_count += 1;
-        self.last_id = ev.id;
+    /// The chain status of the same events, verified elsewhere.
+    pub fn set_chain(&mut self, chain: ChainStatus) {
+        self.chain = chain;
     }
 
     /// Number of events folded.

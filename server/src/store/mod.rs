@@ -45,11 +45,28 @@ impl Row {
 
     /// The row as the rules see it (meta parsed, key order kept).
     pub fn to_event(&self) -> Result<Event, StoreError> {
-        let meta: Value = serde_json::from_str(&self.meta).map_err(|e| StoreError::BadMeta {
+        Ok(self.event_with_meta(self.parse_meta()?))
+    }
+
+    /// Like [`Row::to_event`], consuming the row (no copies of its texts).
+    pub fn into_event(self) -> Result<Event, StoreError> {
+        let meta = self.parse_meta()?;
+        Ok(Event {
+            id: self.id,
+            ts: self.ts,
+            kind: self.kind,
+            content: self.content,
+            meta,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+
+    fn parse_meta(&self) -> Result<Value, StoreError> {
+        serde_json::from_str(&self.meta).map_err(|e| StoreError::BadMeta {
             id: self.id,
             reason: e.to_string(),
-        })?;
-        Ok(self.event_with_meta(meta))
+        })
     }
 
     /// The row as an event, with its meta already parsed.
