@@ -385,3 +385,24 @@ async fn a_reference_ledger_keeps_its_chain_when_appended_to() {
     assert_eq!(broken.head().await, head);
     broken.stop().await;
 }
+
+#[tokio::test]
+async fn full_durability_is_applied_and_reported() {
+    let mut s =
+        TestServer::start_with(|c| c.durability = pmm_server::config::DurabilityArg::Full).await;
+    s.append("user", "durable", "{}").await;
+    let stats = s
+        .ledger
+        .stats(v1::StatsRequest {})
+        .await
+        .expect("stats")
+        .into_inner();
+    assert_eq!(stats.durability, v1::Durability::Full as i32);
+    s.stop().await;
+    // Reopened, the ledger still holds the event and verifies.
+    let conn = rusqlite::Connection::open(&s.db).expect("open");
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 1);
+}
