@@ -387,7 +387,7 @@ async fn a_reference_ledger_keeps_its_chain_when_appended_to() {
 }
 
 #[tokio::test]
-async fn full_durability_is_applied_and_reported() {
+async fn full_durability_is_reported_and_commits_persist() {
     let mut s =
         TestServer::start_with(|c| c.durability = pmm_server::config::DurabilityArg::Full).await;
     s.append("user", "durable", "{}").await;

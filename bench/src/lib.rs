@@ -4,9 +4,11 @@
 //! [`Generator`] yields an endless session of [`Draft`]s from a seed;
 //! [`Chainer`] numbers them from 1 and links them into the hash chain; the
 //! `write_*` functions write the first `n` as events to append, as a chained
-//! `events.jsonl`, or as a `pmm.db`.
+//! `events.jsonl`, or as a `pmm.db`. [`load`] is the load generator behind
+//! the `pmm-load` binary.
 
 pub mod gen;
+pub mod load;
 pub mod pools;
 pub mod rng;
 

@@ -249,14 +249,10 @@ async fn head(conn: &Conn) -> Result<v1::LedgerHead, LoadError> {
         .head(v1::HeadRequest {})
         .await
         .map_err(|e| LoadError::Rpc("Head", e.message().to_string()))?;
-    Ok(response.into_inner().head.unwrap_or_default())
+    Ok(response.into_inner())
 }
 
-async fn verify_chain(
-    conn: &Conn,
-    repeats: usize,
-    config: &LoadConfig,
-) -> Result<Row, LoadError> {
+async fn verify_chain(conn: &Conn, repeats: usize, config: &LoadConfig) -> Result<Row, LoadError> {
     let mut latencies = Latencies::new()?;
     let mut errors = 0u64;
     let mut first_error = None;
@@ -265,7 +261,12 @@ async fn verify_chain(
     let started = Instant::now();
     for _ in 0..repeats.max(1) {
         let t0 = Instant::now();
-        match conn.ledger.clone().verify_chain(v1::VerifyChainRequest {}).await {
+        match conn
+            .ledger
+            .clone()
+            .verify_chain(v1::VerifyChainRequest {})
+            .await
+        {
             Ok(r) => {
                 let took = t0.elapsed();
                 let r = r.into_inner();
@@ -433,6 +434,7 @@ pub async fn run(addr: &str, config: &LoadConfig) -> Result<Report, LoadError> {
     let ended_head = head(&control).await?;
     meta.ledger_events_end = ended_head.count;
     meta.last_id_end = ended_head.last_id;
+    meta.loadavg_end = report::loadavg();
     let mut report = Report {
         meta,
         server: None,

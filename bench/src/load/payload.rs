@@ -86,7 +86,9 @@ impl Payloads {
 
     /// `n` consecutive events of the mix, starting at the `i`-th.
     pub fn batch(&self, i: u64, n: usize) -> Vec<EventInput> {
-        (0..n as u64).map(|k| self.mixed(i.wrapping_add(k))).collect()
+        (0..n as u64)
+            .map(|k| self.mixed(i.wrapping_add(k)))
+            .collect()
     }
 }
 

@@ -85,7 +85,9 @@ pub fn listening_addr(line: &str) -> Option<String> {
     let line = strip_ansi(line);
     let at = line.find("listening")?;
     let rest = &line[at..];
-    let value = rest.split_whitespace().find_map(|w| w.strip_prefix("addr="))?;
+    let value = rest
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("addr="))?;
     (!value.is_empty()).then(|| value.to_string())
 }
 
@@ -136,9 +138,9 @@ impl SpawnedServer {
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
         let spawned = Instant::now();
-        let mut child = command.spawn().map_err(|e| {
-            LoadError::Spawn(format!("{}: {e}", options.server_bin.display()))
-        })?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| LoadError::Spawn(format!("{}: {e}", options.server_bin.display())))?;
         let pid = child
             .id()
             .ok_or_else(|| LoadError::Spawn("the server exited at once".to_string()))?;

@@ -99,7 +99,9 @@ pub fn cpu_time(pid: Option<u32>) -> Option<Duration> {
     // rest[0] is field 3 (state); utime is field 14, stime field 15.
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_secs_f64((utime + stime) / ticks_per_second()))
+    Some(Duration::from_secs_f64(
+        (utime + stime) / ticks_per_second(),
+    ))
 }
 
 /// A `/proc/PID/status` field in kB (e.g. `VmHWM`, `VmRSS`).

@@ -146,9 +146,7 @@ async fn subscriber(
             }
             Ok(Some(_)) => {}
             Ok(None) => {
-                let _ = ready
-                    .send(Err("Subscribe: stream ended".to_string()))
-                    .await;
+                let _ = ready.send(Err("Subscribe: stream ended".to_string())).await;
                 return;
             }
             Err(e) => {

@@ -85,7 +85,9 @@ impl Worker {
             }
             Scenario::AppendBatch => {
                 let request = v1::AppendRequest {
-                    events: self.payloads.batch(seq.wrapping_mul(self.batch as u64), self.batch),
+                    events: self
+                        .payloads
+                        .batch(seq.wrapping_mul(self.batch as u64), self.batch),
                     ..Default::default()
                 };
                 let response = self.conn.ledger.append(request).await;
