@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
+use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use crate::api::ledger::LedgerService;
@@ -97,6 +98,17 @@ impl Running {
     }
 }
 
+/// Sets the health of the server as a whole and of each public service.
+async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
+    for name in [
+        "",
+        v1::ledger_server::SERVICE_NAME,
+        v1::mind_server::SERVICE_NAME,
+    ] {
+        reporter.set_service_status(name, status).await;
+    }
+}
+
 /// Starts serving on `listener` and opens the ledger in the background.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, ServeError> {
     let addr = listener
@@ -104,15 +116,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
         .map_err(|e| ServeError::Join(e.to_string()))?;
     let gate = Gate::new();
     let (health, health_service) = tonic_health::server::health_reporter();
-    for name in [
-        "",
-        v1::ledger_server::SERVICE_NAME,
-        v1::mind_server::SERVICE_NAME,
-    ] {
-        health
-            .set_service_status(name, ServingStatus::NotServing)
-            .await;
-    }
+    set_health(&health, ServingStatus::NotServing).await;
 
     let reflection = || {
         let mut builder = tonic_reflection::server::Builder::configure()
@@ -149,15 +153,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
                     .map_err(|source| ServeError::Open { path, source })?;
             let engine = Arc::new(engine);
             gate.open(Arc::clone(&engine));
-            for name in [
-                "",
-                v1::ledger_server::SERVICE_NAME,
-                v1::mind_server::SERVICE_NAME,
-            ] {
-                health
-                    .set_service_status(name, ServingStatus::Serving)
-                    .await;
-            }
+            set_health(&health, ServingStatus::Serving).await;
             tracing::info!("serving");
             Ok(engine)
         })
@@ -169,15 +165,7 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
         async move {
             let _ = shutdown_rx.await;
             tracing::info!("shutting down: finishing in-flight calls");
-            for name in [
-                "",
-                v1::ledger_server::SERVICE_NAME,
-                v1::mind_server::SERVICE_NAME,
-            ] {
-                health
-                    .set_service_status(name, ServingStatus::NotServing)
-                    .await;
-            }
+            set_health(&health, ServingStatus::NotServing).await;
             if let Some(engine) = gate.get() {
                 engine.shut_down();
             }
