@@ -50,6 +50,30 @@ async fn health_is_serving_and_reflection_lists_only_public_services() {
         names,
         ["grpc.health.v1.Health", "pmm.v1.Ledger", "pmm.v1.Mind"]
     );
+
+    // The same through v1alpha, all that older grpcurl and ghz speak.
+    use tonic_reflection::pb::v1alpha as alpha;
+    let mut old = alpha::server_reflection_client::ServerReflectionClient::new(s.channel.clone());
+    let request = alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut stream = old
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .expect("v1alpha reflection")
+        .into_inner();
+    let response = stream.next().await.expect("a response").expect("ok");
+    let Some(alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        response.message_response
+    else {
+        panic!("expected a service list");
+    };
+    let mut old_names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    old_names.sort();
+    assert_eq!(old_names, names);
     s.stop().await;
 }
 
