@@ -1,0 +1,169 @@
+//! Smoke test of the load generator: an in-process server over a temporary
+//! ledger, every scenario with a few hundred requests in all, and checks
+//! that the report tells the truth (counts, latencies, appended events
+//! visible through Head).
+
+use std::time::Duration;
+
+use pmm_bench::load::{self, Conn, Limit, LoadConfig, Scenario};
+use pmm_client::v1;
+use pmm_server::config::Config;
+use pmm_server::server;
+
+const REQUESTS: u64 = 20;
+const LEVELS: [usize; 2] = [1, 4];
+const BATCH: usize = 10;
+const SUBSCRIBERS: usize = 12;
+const ROUNDS: usize = 3;
+const SEED_EVENTS: usize = 300;
+
+async fn head(conn: &Conn) -> v1::LedgerHead {
+    conn.ledger
+        .clone()
+        .head(v1::HeadRequest {})
+        .await
+        .expect("Head")
+        .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_runs_and_reports_what_happened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("pmm.db");
+    // A small generated ledger, so that reads, catch-up and VerifyChain
+    // have something to do.
+    pmm_bench::write_db(SEED_EVENTS, 3, &db).expect("generate ledger");
+    let mut config = Config::for_db(&db);
+    config.addr = "127.0.0.1:0".parse().expect("addr");
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .expect("bind");
+    let mut running = server::start(config, listener).await.expect("start");
+    running.ready().await.expect("ready");
+    let addr = running.addr.to_string();
+
+    let control = Conn::open(&addr).await.expect("connect");
+    assert!(control.serving().await.expect("health"));
+    let before = head(&control).await;
+    assert_eq!(before.count, SEED_EVENTS as u64);
+
+    let load_config = LoadConfig {
+        scenarios: Scenario::ALL.to_vec(),
+        concurrency: LEVELS.to_vec(),
+        limit: Limit::Count(REQUESTS),
+        warmup: Duration::ZERO,
+        per_channel: 2,
+        batch: BATCH,
+        fanout_subscribers: SUBSCRIBERS,
+        fanout_rounds: ROUNDS,
+        catchup_repeats: 2,
+        verify_repeats: 2,
+        seed: 5,
+        server_pid: None,
+        progress: false,
+    };
+    let report = tokio::time::timeout(Duration::from_secs(60), load::run(&addr, &load_config))
+        .await
+        .expect("the load run finishes in time")
+        .expect("load run");
+
+    // Every scenario is there, the unary ones at each level, without error.
+    for scenario in Scenario::ALL {
+        let rows: Vec<_> = report.rows_of(scenario).collect();
+        let want = if scenario.is_unary() { LEVELS.len() } else { 1 };
+        assert_eq!(rows.len(), want, "{}", scenario.name());
+        for row in rows {
+            assert_eq!(row.errors, 0, "{}: {:?}", row.scenario, row.first_error);
+            assert!(row.p50_us > 0.0, "{}: p50 {}", row.scenario, row.p50_us);
+            assert!(row.p50_us <= row.p90_us && row.p90_us <= row.p99_us);
+            assert!(row.p99_us <= row.max_us && row.max_us > 0.0);
+            assert!(row.elapsed_s > 0.0);
+            if scenario.is_unary() {
+                assert_eq!(row.operations, REQUESTS, "{}", row.scenario);
+                assert!(row.ops_per_s > 0.0);
+                assert!(row.p50_vs_noop.is_some() && row.ops_per_s_vs_noop.is_some());
+            }
+        }
+    }
+    for level in LEVELS {
+        let noop = report.row(Scenario::Noop, level).expect("noop row");
+        assert_eq!(noop.p50_vs_noop, Some(1.0));
+        assert_eq!(noop.channels, level.div_ceil(2));
+    }
+
+    // Catch-up replayed the whole ledger as it was; VerifyChain checked it.
+    let catchup = report
+        .rows_of(Scenario::SubscribeCatchup)
+        .next()
+        .expect("catch-up");
+    assert_eq!(catchup.operations, 2);
+    assert_eq!(catchup.events_per_op, Some(SEED_EVENTS as u64));
+    assert!(catchup.events_per_s.unwrap_or(0.0) > 0.0);
+    let verify = report
+        .rows_of(Scenario::VerifyChain)
+        .next()
+        .expect("verify");
+    assert_eq!(verify.operations, 2);
+    assert_eq!(verify.events_per_op, Some(SEED_EVENTS as u64));
+
+    // Fan-out: every subscriber got every round's event.
+    let fanout = report
+        .rows_of(Scenario::SubscribeFanout)
+        .next()
+        .expect("fan-out");
+    assert_eq!(fanout.operations, ROUNDS as u64);
+    assert_eq!(fanout.deliveries, Some((SUBSCRIBERS * ROUNDS) as u64));
+    assert_eq!(fanout.concurrency, SUBSCRIBERS);
+
+    // What the report says was appended is what the ledger holds.
+    let per_op = |s: Scenario| match s {
+        Scenario::Append => 1,
+        Scenario::AppendBatch => BATCH as u64,
+        Scenario::Interaction | Scenario::Interaction2 => 2,
+        _ => 0,
+    };
+    let mut expected = ROUNDS as u64;
+    for scenario in Scenario::ALL.into_iter().filter(|s| s.is_unary()) {
+        for row in report.rows_of(scenario) {
+            assert_eq!(
+                row.events_appended,
+                REQUESTS * per_op(scenario),
+                "{}",
+                row.scenario
+            );
+            expected += row.events_appended;
+        }
+    }
+    let reported: u64 = report.rows.iter().map(|r| r.events_appended).sum();
+    assert_eq!(reported, expected);
+    let after = head(&control).await;
+    assert_eq!(after.count - before.count, expected);
+    assert_eq!(after.last_id - before.last_id, expected);
+    assert_eq!(report.meta.ledger_events_start, before.count);
+    assert_eq!(report.meta.ledger_events_end, after.count);
+    assert!(!report.meta.cpu_model.is_empty() && report.meta.nproc > 0);
+    let chain = control
+        .ledger
+        .clone()
+        .verify_chain(v1::VerifyChainRequest {})
+        .await
+        .expect("VerifyChain")
+        .into_inner();
+    assert!(chain.ok, "{}", chain.reason);
+    assert_eq!(chain.checked, after.count);
+
+    // The table and the JSON carry every row.
+    let table = report.markdown(None);
+    for scenario in Scenario::ALL {
+        assert!(
+            table.contains(&format!("| {} |", scenario.name())),
+            "{table}"
+        );
+    }
+    let json = serde_json::to_string(&report).expect("json");
+    let back: load::Report = serde_json::from_str(&json).expect("json back");
+    assert_eq!(back.rows.len(), report.rows.len());
+
+    drop(control);
+    running.shut_down().await.expect("shut down");
+}
