@@ -42,8 +42,8 @@ pub struct RebuildStats {
     pub duration: Duration,
 }
 
-/// Key of a cached tail context block: (as of id, parameters, tail rows).
-type TailKey = (i64, ContextParams, usize);
+/// Key of a cached context block: (as of id, parameters, tail rows if any).
+type ContextKey = (i64, ContextParams, Option<usize>);
 
 /// The caches of derived values, by key.
 pub struct Caches {
@@ -53,8 +53,8 @@ pub struct Caches {
     pub event_vectors: Cache<i64, Vector>,
     /// Snapshots as of a past id (reads with `as_of_id`).
     pub history: Cache<i64, Arc<Snapshot>>,
-    /// Context blocks over a tail window.
-    pub tail_contexts: Cache<TailKey, Arc<String>>,
+    /// Context blocks by head and parameters (each new head is a new key).
+    pub contexts: Cache<ContextKey, Arc<String>>,
     /// GetProjection answers by (as of id, strict): they grow with the
     /// ledger (every expired commitment), so each is built once per head.
     pub projections: Cache<(i64, bool), Arc<pmm::v1::GetProjectionResponse>>,
@@ -123,7 +123,7 @@ impl Engine {
                 embeddings: Cache::new(16_384),
                 event_vectors: Cache::new(262_144),
                 history: Cache::new(16),
-                tail_contexts: Cache::new(256),
+                contexts: Cache::new(256),
                 projections: Cache::new(8),
             },
             config,

@@ -366,7 +366,7 @@ impl Ledger for LedgerService {
             cache_stats("embeddings", &c.embeddings),
             cache_stats("event_vectors", &c.event_vectors),
             cache_stats("history", &c.history),
-            cache_stats("tail_contexts", &c.tail_contexts),
+            cache_stats("contexts", &c.contexts),
             cache_stats("projections", &c.projections),
         ];
         let cfg = &engine.config;

@@ -52,19 +52,17 @@ async fn snapshot(engine: &Arc<Engine>, as_of_id: Option<i64>) -> Result<Arc<Sna
     }
 }
 
-/// A context block from a snapshot; tail blocks are cached by head and
-/// parameters, since each costs a replay of the tail window.
+/// A context block from a snapshot, cached by head and parameters: an
+/// interaction asks for the same block several times per head, and a tail
+/// block costs a replay of the tail window.
 pub fn context_of(
     engine: &Engine,
     snapshot: &Snapshot,
     params: &ContextParams,
     tail: Option<u64>,
 ) -> Result<v1::GetContextResponse, Status> {
-    let text = match tail {
-        None => snapshot
-            .state
-            .context(params, None)
-            .map_err(status::context)?,
+    let tail = match tail {
+        None => None,
         Some(0) => {
             return Err(status::invalid(
                 "tail",
@@ -82,19 +80,19 @@ pub fn context_of(
                     ),
                 ));
             }
-            let key = (snapshot.as_of_id(), *params, n);
-            let text = engine.caches.tail_contexts.get_or_insert_with(&key, || {
-                snapshot
-                    .state
-                    .context(params, Some(n))
-                    .map(Arc::new)
-                    .map_err(status::context)
-            })?;
-            (*text).clone()
+            Some(n)
         }
     };
+    let key = (snapshot.as_of_id(), *params, tail);
+    let text = engine.caches.contexts.get_or_insert_with(&key, || {
+        snapshot
+            .state
+            .context(params, tail)
+            .map(Arc::new)
+            .map_err(status::context)
+    })?;
     Ok(v1::GetContextResponse {
-        text,
+        text: (*text).clone(),
         as_of_id: snapshot.as_of_id().max(0) as u64,
     })
 }
