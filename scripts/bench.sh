@@ -12,12 +12,12 @@
 #
 # Settings (environment): EVENTS (100000), SEED (1), RUNS (3), DURATION
 # seconds per scenario and concurrency (5), CONCURRENCY (1,32), SCENARIOS
-# (all), OUT (target/bench) for the outputs, BUILD=0 to reuse the binaries
-# of the last run in that folder ($OUT/bin),
-# FULL=0 to skip the durability-FULL runs, BASELINE (BASELINE_FULL)
-# an earlier results JSON to compare the NORMAL (FULL) medians with. Extra arguments go to every pmm-load run.
-# Output: the tables on stdout; each run's table and JSON, the medians'
-# JSON and the server logs in target/bench/.
+# (all), OUT (target/bench) for everything written, BUILD=0 to reuse the
+# binaries of the last run there ($OUT/bin), FULL=0 to skip the
+# durability-FULL runs, BASELINE (BASELINE_FULL) an earlier results JSON to
+# compare the NORMAL (FULL) medians with. Extra arguments go to every
+# pmm-load run. Output: the tables on stdout; each run's table and JSON,
+# the medians' JSON and the server logs in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
