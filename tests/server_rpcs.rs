@@ -430,3 +430,52 @@ async fn full_durability_is_reported_and_commits_persist() {
         .expect("count");
     assert_eq!(n, 1);
 }
+
+/// VerifyChain over several thousand rows (hashing is split across
+/// threads in batches) finds the first tampered row, not a later one.
+#[tokio::test]
+async fn verify_chain_reports_the_first_tampered_row_of_a_long_ledger() {
+    let mut s = TestServer::start().await;
+    for b in 0..50 {
+        let events = (0..100)
+            .map(|i| input("user", &format!("event {b}.{i}"), r#"{"n": 1.5}"#))
+            .collect();
+        s.ledger
+            .append(AppendRequest {
+                events,
+                ..Default::default()
+            })
+            .await
+            .expect("append");
+    }
+    let v = s
+        .ledger
+        .verify_chain(v1::VerifyChainRequest {})
+        .await
+        .expect("verify")
+        .into_inner();
+    assert!(v.ok, "{v:?}");
+    assert_eq!((v.checked, v.as_of_id), (5000, 5000));
+    s.stop().await;
+    let conn = rusqlite::Connection::open(&s.db).expect("open");
+    conn.execute(
+        "UPDATE events SET content = 'edited' WHERE id IN (3500, 4700)",
+        [],
+    )
+    .expect("tamper");
+    drop(conn);
+    let mut t = TestServer::start_on_copy(&s.db).await;
+    let v = t
+        .ledger
+        .verify_chain(v1::VerifyChainRequest {})
+        .await
+        .expect("verify")
+        .into_inner();
+    assert!(!v.ok);
+    assert_eq!(
+        (v.first_bad_id, v.fault, v.checked),
+        (Some(3500), v1::ChainFault::HashMismatch as i32, 3500)
+    );
+    assert!(v.reason.contains("3500"), "{}", v.reason);
+    t.stop().await;
+}

@@ -124,7 +124,7 @@ impl Engine {
                 event_vectors: Cache::new(262_144),
                 history: Cache::new(16),
                 contexts: Cache::new(256),
-                projections: Cache::new(8),
+                projections: Cache::new(2),
             },
             config,
             store,
@@ -308,5 +308,159 @@ impl Folder<'_> {
         if let Some(p) = self.progress {
             p.folded.fetch_add(n, Ordering::Relaxed);
         }
+    }
+}
+
+/// What verifying one row found, before its link to the previous row is
+/// checked (that part is sequential).
+enum RowCheck {
+    Missing,
+    Unreadable(String),
+    Unhashable(crate::chain::CanonicalError),
+    Computed(String),
+}
+
+/// Checks a batch of rows, keeping each row with its result.
+fn check_rows(rows: Vec<Row>) -> Vec<(Row, RowCheck)> {
+    rows.into_iter()
+        .map(|row| {
+            let check = check_row(&row);
+            (row, check)
+        })
+        .collect()
+}
+
+fn check_row(row: &Row) -> RowCheck {
+    if row.hash.is_none() {
+        return RowCheck::Missing;
+    }
+    match row.to_event() {
+        Err(e) => RowCheck::Unreadable(e.to_string()),
+        Ok(event) => match crate::chain::hash_of(&event) {
+            Ok(hash) => RowCheck::Computed(hash),
+            Err(e) => RowCheck::Unhashable(e),
+        },
+    }
+}
+
+/// Why the chain breaks at a row, as VerifyChain reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifyFault {
+    HashMissing,
+    Unreadable(String),
+    Chain(crate::chain::ChainFaultReason),
+}
+
+/// The result of verifying stored rows: rows checked (the faulty one
+/// included) and the first fault, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    pub checked: u64,
+    pub fault: Option<(i64, VerifyFault)>,
+}
+
+/// Verifies every stored row with id <= `up_to` (SPEC §1), streaming, with
+/// the parsing and hashing of alternate batches done on a second thread.
+pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, StoreError> {
+    let (work_out, work_in) = std::sync::mpsc::sync_channel::<Vec<Row>>(2);
+    let (done_out, done_in) = std::sync::mpsc::sync_channel::<Vec<(Row, RowCheck)>>(2);
+    let worker = std::thread::Builder::new()
+        .name("pmm-verify".into())
+        .spawn(move || {
+            for rows in work_in {
+                let checked = check_rows(rows);
+                if done_out.send(checked).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| StoreError::Schema(format!("cannot start the verifying thread: {e}")))?;
+
+    let mut result = Verification {
+        checked: 0,
+        fault: None,
+    };
+    let mut verifier = crate::chain::ChainVerifier::new();
+    // Links each checked row to the one before, in id order.
+    let mut link = |batch: Vec<(Row, RowCheck)>, result: &mut Verification| {
+        for (row, check) in batch {
+            if result.fault.is_some() {
+                return;
+            }
+            result.checked += 1;
+            let computed = match check {
+                RowCheck::Missing => Err(VerifyFault::HashMissing),
+                RowCheck::Unreadable(reason) => Err(VerifyFault::Unreadable(reason)),
+                RowCheck::Computed(hash) => Ok(Ok(hash)),
+                RowCheck::Unhashable(e) => Ok(Err(e)),
+            };
+            let fault = match computed {
+                Err(fault) => Some(fault),
+                Ok(hash) => verifier
+                    .check_link(
+                        row.id,
+                        row.prev_hash.as_deref(),
+                        row.hash.as_deref(),
+                        || hash,
+                    )
+                    .err()
+                    .map(|f| VerifyFault::Chain(f.reason)),
+            };
+            if let Some(fault) = fault {
+                result.fault = Some((row.id, fault));
+            }
+        }
+    };
+    // Odd batches go to the worker, even ones are checked here; results are
+    // linked strictly in order.
+    let mut batch = Vec::with_capacity(REBUILD_BATCH);
+    let mut at_worker = false;
+    let read = store.for_each(i64::MIN, up_to, |row| {
+        if result.fault.is_some() {
+            return Err(Walk::Found);
+        }
+        batch.push(row);
+        if batch.len() < REBUILD_BATCH {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH));
+        if !at_worker {
+            let _ = work_out.send(full);
+            at_worker = true;
+        } else {
+            let mine = check_rows(full);
+            if let Ok(theirs) = done_in.recv() {
+                link(theirs, &mut result);
+            }
+            link(mine, &mut result);
+            at_worker = false;
+        }
+        Ok(())
+    });
+    drop(work_out);
+    if at_worker {
+        if let Ok(theirs) = done_in.recv() {
+            link(theirs, &mut result);
+        }
+    }
+    let rest = check_rows(batch);
+    link(rest, &mut result);
+    let _ = worker.join();
+    match read {
+        Ok(()) | Err(Walk::Found) => Ok(result),
+        Err(Walk::Store(e)) => Err(e),
+    }
+}
+
+/// Why a verification walk over the rows stopped.
+enum Walk {
+    /// The first fault is known: the rest need not be read.
+    Found,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Walk {
+    fn from(e: StoreError) -> Self {
+        Walk::Store(e)
     }
 }

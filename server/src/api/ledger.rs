@@ -12,11 +12,11 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::{blocking, convert, mind, status, Gate};
-use crate::chain::{ChainFaultReason, ChainVerifier};
-use crate::engine::Engine;
+use crate::chain::{ChainFault, ChainFaultReason};
+use crate::engine::{verify_stored_chain, Engine, VerifyFault};
 use crate::hub::{self, Item, Start};
 use crate::store::writer::{AppendBatch, ImportBatch};
-use crate::store::{Direction, PageQuery, Row, StoreError};
+use crate::store::{Direction, PageQuery};
 
 /// Default Read page size.
 const DEFAULT_PAGE: usize = 100;
@@ -52,64 +52,33 @@ fn fault_code(reason: &ChainFaultReason) -> v1::ChainFault {
     }
 }
 
-/// Why a verification walk stopped early.
-enum Stop {
-    Fault {
-        id: i64,
-        fault: v1::ChainFault,
-        reason: String,
-    },
-    Store(StoreError),
-}
-
-impl From<StoreError> for Stop {
-    fn from(e: StoreError) -> Self {
-        Stop::Store(e)
-    }
-}
-
-/// Verifies rows up to `last_id`, streaming from SQLite.
+/// VerifyChain's answer for the rows up to `last_id`.
 fn verify(engine: &Engine, last_id: i64) -> Result<v1::VerifyChainResponse, Status> {
-    let mut verifier = ChainVerifier::new();
-    let walk = engine.store.for_each(i64::MIN, last_id, |row: Row| {
-        if row.hash.is_none() {
-            return Err(Stop::Fault {
-                id: row.id,
-                fault: v1::ChainFault::HashMissing,
-                reason: format!("row {}: stored hash is NULL", row.id),
-            });
-        }
-        let id = row.id;
-        let event = row.into_event().map_err(|e| Stop::Fault {
-            id,
-            fault: v1::ChainFault::UnreadableRow,
-            reason: e.to_string(),
-        })?;
-        verifier.check(&event).map_err(|f| Stop::Fault {
-            id: f.id,
-            fault: fault_code(&f.reason),
-            reason: f.to_string(),
-        })
-    });
+    let result = verify_stored_chain(&engine.store, last_id).map_err(status::store)?;
     let as_of_id = last_id.max(0) as u64;
-    Ok(match walk {
-        Ok(()) => v1::VerifyChainResponse {
-            ok: true,
-            first_bad_id: None,
-            fault: v1::ChainFault::Unspecified as i32,
-            reason: String::new(),
-            checked: verifier.checked(),
-            as_of_id,
-        },
-        Err(Stop::Fault { id, fault, reason }) => v1::VerifyChainResponse {
-            ok: false,
-            first_bad_id: Some(id.max(0) as u64),
-            fault: fault as i32,
-            reason,
-            checked: verifier.checked() + 1,
-            as_of_id,
-        },
-        Err(Stop::Store(e)) => return Err(status::store(e)),
+    let (first_bad_id, fault, reason) = match result.fault {
+        None => (None, v1::ChainFault::Unspecified, String::new()),
+        Some((id, fault)) => {
+            let (code, reason) = match fault {
+                VerifyFault::HashMissing => (
+                    v1::ChainFault::HashMissing,
+                    format!("row {id}: stored hash is NULL"),
+                ),
+                VerifyFault::Unreadable(reason) => (v1::ChainFault::UnreadableRow, reason),
+                VerifyFault::Chain(reason) => {
+                    (fault_code(&reason), ChainFault { id, reason }.to_string())
+                }
+            };
+            (Some(id.max(0) as u64), code, reason)
+        }
+    };
+    Ok(v1::VerifyChainResponse {
+        ok: first_bad_id.is_none(),
+        first_bad_id,
+        fault: fault as i32,
+        reason,
+        checked: result.checked,
+        as_of_id,
     })
 }
 
