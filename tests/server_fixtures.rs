@@ -180,12 +180,7 @@ async fn outputs_via_rpc(s: &mut TestServer, as_of: u64, is_final: bool) -> Valu
         "context_budget": budget,
     });
     if is_final {
-        let v = s
-            .ledger
-            .verify_chain(v1::VerifyChainRequest {})
-            .await
-            .expect("verify")
-            .into_inner();
+        let v = s.verify().await;
         out["chain_ok"] = json!(v.ok);
         let head = s.head().await;
         out["after_id"] = json!(head.last_id);

@@ -377,23 +377,13 @@ async fn a_reference_ledger_keeps_its_chain_when_appended_to() {
         .append("user", "appended after the reference", r#"{"k": 1}"#)
         .await;
     assert_eq!(id, before.last_id + 1);
-    let v = s
-        .ledger
-        .verify_chain(v1::VerifyChainRequest {})
-        .await
-        .expect("verify")
-        .into_inner();
+    let v = s.verify().await;
     assert!(v.ok, "{v:?}");
     s.stop().await;
 
     let mut broken =
         TestServer::start_on_copy(&fixtures_root().join("chain_tampered_content/pmm.db")).await;
-    let v = broken
-        .ledger
-        .verify_chain(v1::VerifyChainRequest {})
-        .await
-        .expect("verify")
-        .into_inner();
+    let v = broken.verify().await;
     assert!(!v.ok);
     assert_eq!(v.fault, v1::ChainFault::HashMismatch as i32);
     let head = broken.head().await;
@@ -448,12 +438,7 @@ async fn verify_chain_reports_the_first_tampered_row_of_a_long_ledger() {
             .await
             .expect("append");
     }
-    let v = s
-        .ledger
-        .verify_chain(v1::VerifyChainRequest {})
-        .await
-        .expect("verify")
-        .into_inner();
+    let v = s.verify().await;
     assert!(v.ok, "{v:?}");
     assert_eq!((v.checked, v.as_of_id), (5000, 5000));
     s.stop().await;
@@ -465,12 +450,7 @@ async fn verify_chain_reports_the_first_tampered_row_of_a_long_ledger() {
     .expect("tamper");
     drop(conn);
     let mut t = TestServer::start_on_copy(&s.db).await;
-    let v = t
-        .ledger
-        .verify_chain(v1::VerifyChainRequest {})
-        .await
-        .expect("verify")
-        .into_inner();
+    let v = t.verify().await;
     assert!(!v.ok);
     assert_eq!(
         (v.first_bad_id, v.fault, v.checked),

@@ -59,12 +59,7 @@ async fn batch_gets_consecutive_ids_and_a_valid_chain() {
             .meta,
         "{}"
     );
-    let v = s
-        .ledger
-        .verify_chain(v1::VerifyChainRequest {})
-        .await
-        .expect("verify")
-        .into_inner();
+    let v = s.verify().await;
     assert!(v.ok, "{v:?}");
     assert_eq!(v.checked, 3);
     s.stop().await;

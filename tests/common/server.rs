@@ -83,6 +83,15 @@ impl TestServer {
         response.events[0].id
     }
 
+    /// VerifyChain over the whole ledger.
+    pub async fn verify(&mut self) -> v1::VerifyChainResponse {
+        self.ledger
+            .verify_chain(v1::VerifyChainRequest {})
+            .await
+            .expect("verify")
+            .into_inner()
+    }
+
     pub async fn head(&mut self) -> v1::LedgerHead {
         self.ledger
             .head(v1::HeadRequest {})
