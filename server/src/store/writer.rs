@@ -662,10 +662,17 @@ impl Core {
         })
     }
 
-    fn fold(&mut self, folded: &mut Head, events: Vec<Arc<Event>>) {
+    /// Folds committed rows; `hashed` when their hashes were computed from
+    /// them in this request (appends, verified imports), so the chain fold
+    /// need not hash them again.
+    fn fold(&mut self, folded: &mut Head, events: Vec<Arc<Event>>, hashed: bool) {
         for ev in events {
             advance_to(folded, ev.id, &ev.hash, &ev.ts);
-            self.state.apply_shared(ev);
+            if hashed {
+                self.state.apply_hashed(ev);
+            } else {
+                self.state.apply_shared(ev);
+            }
         }
     }
 
@@ -684,7 +691,7 @@ impl Core {
                     let events = match plan {
                         Plan::Retry(originals) => originals,
                         Plan::Append { rows, fold, .. } => {
-                            self.fold(&mut folded, fold);
+                            self.fold(&mut folded, fold, true);
                             rows.into_iter()
                                 .map(|row| Appended {
                                     row,
@@ -708,14 +715,14 @@ impl Core {
                         }));
                     }));
                 }
-                (Request::Import(_, reply), plan) => {
+                (Request::Import(batch, reply), plan) => {
                     let (imported, skipped) = match plan {
                         Plan::Import {
                             rows,
                             fold,
                             skipped,
                         } => {
-                            self.fold(&mut folded, fold);
+                            self.fold(&mut folded, fold, batch.verify);
                             (rows.len() as u64, skipped)
                         }
                         Plan::Retry(_) | Plan::Append { .. } => (0, 0),
