@@ -16,6 +16,9 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
 
 use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
@@ -172,7 +175,19 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
         }
     };
     let task = tokio::spawn(async move {
+        // One line per request at debug (path and latency; `PMM_LOG=
+        // info,tower_http=debug`), failures at warn.
+        let trace = TraceLayer::new_for_grpc()
+            .on_request(())
+            .on_eos(())
+            .on_response(
+                DefaultOnResponse::new()
+                    .level(Level::DEBUG)
+                    .latency_unit(LatencyUnit::Micros),
+            )
+            .on_failure(DefaultOnFailure::new().level(Level::WARN));
         Server::builder()
+            .layer(trace)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
