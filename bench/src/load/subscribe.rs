@@ -31,6 +31,21 @@ pub struct StreamOutcome {
     pub elapsed: Duration,
 }
 
+impl StreamOutcome {
+    /// Nothing measured yet.
+    fn empty() -> Result<Self, LoadError> {
+        Ok(StreamOutcome {
+            latencies: Latencies::new()?,
+            operations: 0,
+            events: 0,
+            events_appended: 0,
+            errors: 0,
+            first_error: None,
+            elapsed: Duration::ZERO,
+        })
+    }
+}
+
 fn status(context: &str, e: tonic::Status) -> String {
     format!("{context}: {:?}: {}", e.code(), e.message())
 }
@@ -83,15 +98,7 @@ async fn replay(conn: &Conn) -> Result<(u64, Duration), String> {
 
 /// `repeats` replays of the whole ledger by one subscriber.
 pub async fn catchup(conn: &Conn, repeats: usize) -> Result<StreamOutcome, LoadError> {
-    let mut out = StreamOutcome {
-        latencies: Latencies::new()?,
-        operations: 0,
-        events: 0,
-        events_appended: 0,
-        errors: 0,
-        first_error: None,
-        elapsed: Duration::ZERO,
-    };
+    let mut out = StreamOutcome::empty()?;
     let started = Instant::now();
     for _ in 0..repeats.max(1) {
         match replay(conn).await {
@@ -189,15 +196,7 @@ pub async fn fanout(
     drop(arrive_tx);
     let abort = |tasks: &[tokio::task::JoinHandle<()>]| tasks.iter().for_each(|t| t.abort());
 
-    let mut out = StreamOutcome {
-        latencies: Latencies::new()?,
-        operations: 0,
-        events: 0,
-        events_appended: 0,
-        errors: 0,
-        first_error: None,
-        elapsed: Duration::ZERO,
-    };
+    let mut out = StreamOutcome::empty()?;
     for _ in 0..subscribers {
         match tokio::time::timeout(FANOUT_TIMEOUT, ready_rx.recv()).await {
             Ok(Some(Ok(()))) => {}
