@@ -127,7 +127,9 @@ fn push_u_escape(unit: u16, out: &mut String) {
 }
 
 /// The payload hashed for a row: `{"id","ts","kind","content","meta","prev_hash"}`
-/// in canonical form (keys written in sorted order directly).
+/// in canonical form (keys written in sorted order directly). The hash is
+/// computed from the same pieces without building this text (see
+/// [`PreparedHash`]).
 pub fn canonical_payload(
     id: i64,
     ts: &str,
@@ -137,21 +139,85 @@ pub fn canonical_payload(
     prev_hash: Option<&str>,
 ) -> Result<String, CanonicalError> {
     let mut out = String::with_capacity(96 + content.len() + ts.len() + kind.len());
+    write_content_part(content, &mut out);
+    write_id_part(id, &mut out);
+    write_middle_part(kind, meta, &mut out)?;
+    write_prev_hash(prev_hash, &mut out);
+    write_ts_part(ts, &mut out);
+    Ok(out)
+}
+
+// The payload's pieces, in the order they are written.
+
+fn write_content_part(content: &str, out: &mut String) {
     out.push_str("{\"content\":");
-    write_string(content, &mut out);
-    let _ = write!(out, ",\"id\":{id},\"kind\":");
-    write_string(kind, &mut out);
+    write_string(content, out);
+}
+
+fn write_id_part(id: i64, out: &mut String) {
+    let _ = write!(out, ",\"id\":{id}");
+}
+
+fn write_middle_part(kind: &str, meta: &Value, out: &mut String) -> Result<(), CanonicalError> {
+    out.push_str(",\"kind\":");
+    write_string(kind, out);
     out.push_str(",\"meta\":");
-    write_canonical(meta, &mut out)?;
+    write_canonical(meta, out)?;
     out.push_str(",\"prev_hash\":");
+    Ok(())
+}
+
+fn write_prev_hash(prev_hash: Option<&str>, out: &mut String) {
     match prev_hash {
-        Some(h) => write_string(h, &mut out),
+        Some(h) => write_string(h, out),
         None => out.push_str("null"),
     }
+}
+
+fn write_ts_part(ts: &str, out: &mut String) {
     out.push_str(",\"ts\":");
-    write_string(ts, &mut out);
+    write_string(ts, out);
     out.push('}');
-    Ok(out)
+}
+
+/// The part of a row's hash that does not depend on where the row lands in
+/// the chain (content, kind, meta), computed ahead of time: the request
+/// handlers prepare it in parallel, and the single writer only adds the id,
+/// the timestamp and the previous hash.
+#[derive(Clone, Debug)]
+pub struct PreparedHash {
+    /// SHA-256 state after `{"content":"…"`.
+    after_content: Sha256,
+    /// `,"kind":"…","meta":{…},"prev_hash":`
+    middle: String,
+}
+
+impl PreparedHash {
+    pub fn new(kind: &str, content: &str, meta: &Value) -> Result<PreparedHash, CanonicalError> {
+        let mut middle = String::with_capacity(64 + kind.len());
+        write_middle_part(kind, meta, &mut middle)?;
+        let mut head = String::with_capacity(16 + content.len());
+        write_content_part(content, &mut head);
+        Ok(PreparedHash {
+            after_content: Sha256::new().chain_update(head.as_bytes()),
+            middle,
+        })
+    }
+
+    /// Lowercase hex SHA-256 of the row's canonical payload.
+    pub fn finish(&self, id: i64, ts: &str, prev_hash: Option<&str>) -> String {
+        let mut rest = String::with_capacity(self.middle.len() + 128 + ts.len());
+        write_id_part(id, &mut rest);
+        rest.push_str(&self.middle);
+        write_prev_hash(prev_hash, &mut rest);
+        write_ts_part(ts, &mut rest);
+        let digest = self
+            .after_content
+            .clone()
+            .chain_update(rest.as_bytes())
+            .finalize();
+        hex::encode(digest)
+    }
 }
 
 /// Lowercase hex SHA-256 of the canonical payload of a row.
@@ -163,11 +229,7 @@ pub fn event_hash(
     meta: &Value,
     prev_hash: Option<&str>,
 ) -> Result<String, CanonicalError> {
-    let payload = canonical_payload(id, ts, kind, content, meta, prev_hash)?;
-    let mut hex = [0u8; 64];
-    // A 32-byte digest always fits 64 hex digits.
-    let _ = hex::encode_to_slice(Sha256::digest(payload.as_bytes()), &mut hex);
-    Ok(hex.iter().map(|&b| char::from(b)).collect())
+    Ok(PreparedHash::new(kind, content, meta)?.finish(id, ts, prev_hash))
 }
 
 /// The hash an event should carry, from its own fields.
@@ -286,6 +348,40 @@ mod tests {
     fn canon(text: &str) -> String {
         let v: Value = serde_json::from_str(text).expect("test JSON");
         canonical_json(&v).expect("canonical")
+    }
+
+    #[test]
+    fn the_hash_is_the_sha256_of_the_canonical_payload() {
+        let meta = json!({"z": [1.5, "\u{e9}"], "a": {"y": null, "b": true}});
+        for (id, prev) in [(1, None), (42, Some("ab".repeat(32)))] {
+            let payload = canonical_payload(
+                id,
+                "2026-01-01T00:00:00.5+00:00",
+                "user_message",
+                "h\u{e9}llo \"x\"",
+                &meta,
+                prev.as_deref(),
+            )
+            .unwrap();
+            assert_eq!(
+                payload,
+                format!(
+                    r#"{{"content":"h\u00e9llo \"x\"","id":{id},"kind":"user_message","meta":{{"a":{{"b":true,"y":null}},"z":[1.5,"\u00e9"]}},"prev_hash":{},"ts":"2026-01-01T00:00:00.5+00:00"}}"#,
+                    prev.as_ref()
+                        .map_or("null".to_string(), |h| format!("\"{h}\""))
+                )
+            );
+            let hash = event_hash(
+                id,
+                "2026-01-01T00:00:00.5+00:00",
+                "user_message",
+                "h\u{e9}llo \"x\"",
+                &meta,
+                prev.as_deref(),
+            )
+            .unwrap();
+            assert_eq!(hash, hex::encode(Sha256::digest(payload.as_bytes())));
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! subscription hub and the caches, opened and rebuilt at start-up.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
@@ -31,8 +31,6 @@ pub struct Progress {
 pub enum OpenError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot start the writer thread: {0}")]
-    Thread(#[from] std::io::Error),
 }
 
 /// Figures of the start-up rebuild.
@@ -77,7 +75,6 @@ pub struct Engine {
     pub caches: Caches,
     pub rebuild: RebuildStats,
     pub started: Instant,
-    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -108,8 +105,9 @@ impl Engine {
             state: state.clone(),
         }));
         let hub = Hub::new(config.subscriber_buffer, config.max_subscribers);
-        let (writer, join) = writer::spawn(
+        let writer = writer::start(
             conn,
+            config.durability.into(),
             head,
             state,
             Arc::clone(&mind),
@@ -117,7 +115,7 @@ impl Engine {
             config.max_batch_events.max(64),
             config.verify_folds_every,
             store.clone(),
-        )?;
+        );
         Ok(Engine {
             caches: Caches {
                 embeddings: Cache::new(16_384),
@@ -133,7 +131,6 @@ impl Engine {
             hub,
             rebuild,
             started,
-            writer_thread: Mutex::new(Some(join)),
         })
     }
 
@@ -180,19 +177,9 @@ impl Engine {
         self.hub.shut_down();
     }
 
-    /// Stops the writer after what is queued, and waits for its thread.
-    pub async fn stop_writer(self: &Arc<Self>) {
+    /// Refuses new writes and waits for what is queued to be written.
+    pub async fn stop_writer(&self) {
         self.writer.stop().await;
-        let engine = Arc::clone(self);
-        let _ = tokio::task::spawn_blocking(move || engine.join_writer()).await;
-    }
-
-    /// Waits for the writer thread to finish.
-    fn join_writer(&self) {
-        let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
-        if let Some(handle) = handle {
-            let _ = handle.join();
-        }
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use tonic::Status;
 
 use super::status::invalid;
-use crate::chain;
+use crate::chain::{self, PreparedHash};
 use crate::config::Config;
 use crate::mind::Snapshot;
 use crate::rules::{ContextParams, Projection};
@@ -76,8 +76,9 @@ fn check_kind(field: &str, kind: &str) -> Result<(), Status> {
     Ok(())
 }
 
-/// Parses a meta text: empty means `{}`; it must be a JSON object that
-/// canonical JSON can write (no NaN/Infinity, no overflowing number).
+/// Parses a meta text: empty means `{}`; it must be a JSON object. (The
+/// callers also check that canonical JSON can write it: no NaN/Infinity,
+/// no overflowing number.)
 pub fn meta(field: &str, text: &str) -> Result<(String, Value), Status> {
     let text = if text.is_empty() { "{}" } else { text };
     let value: Value =
@@ -85,7 +86,6 @@ pub fn meta(field: &str, text: &str) -> Result<(String, Value), Status> {
     if !value.is_object() {
         return Err(invalid(field, "not a JSON object"));
     }
-    chain::canonical_json(&value).map_err(|e| invalid(field, e))?;
     Ok((text.to_string(), value))
 }
 
@@ -122,7 +122,12 @@ pub fn new_events(inputs: Vec<v1::EventInput>, config: &Config) -> Result<Vec<Ne
             input.kind.len() + input.content.len() + input.meta.len(),
             config.max_event_bytes,
         )?;
-        let (meta_text, meta) = meta(&format!("events[{i}].meta"), &input.meta)?;
+        let meta_field = format!("events[{i}].meta");
+        let (meta_text, meta) = meta(&meta_field, &input.meta)?;
+        // Hashing what does not depend on the chain here, on the request's
+        // own task, keeps it off the single writer.
+        let hash = PreparedHash::new(&input.kind, &input.content, &meta)
+            .map_err(|e| invalid(&meta_field, e))?;
         let key = match input.idempotency_key {
             k if k.is_empty() => None,
             k if k.len() > MAX_KEY_BYTES => {
@@ -146,6 +151,7 @@ pub fn new_events(inputs: Vec<v1::EventInput>, config: &Config) -> Result<Vec<Ne
             content: input.content,
             meta_text,
             meta,
+            hash,
             idempotency_key: key,
         });
     }
@@ -189,6 +195,7 @@ pub fn import_rows(
             config.max_event_bytes,
         )?;
         let (_, meta) = meta(&format!("{field}.meta"), &r.meta)?;
+        chain::canonical_json(&meta).map_err(|e| invalid(&format!("{field}.meta"), e))?;
         out.push(ImportRow {
             row: Row {
                 id: row_id,

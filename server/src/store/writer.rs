@@ -1,24 +1,34 @@
-//! The single writer of a ledger: one OS thread owning the write connection
-//! and the mutable fold state.
+//! The single writer of a ledger: the write connection and the mutable fold
+//! state, driven by whichever request finds it idle.
 //!
-//! Requests queue on a channel; the thread takes every request waiting (up
-//! to a bound) and commits them in one SQLite transaction (group commit),
-//! each inside its own savepoint so that one bad request fails alone. Only
-//! after the commit are the new rows folded into the state, the snapshot
+//! A request queues itself; if no flush is running, it starts one as a task
+//! on the runtime. The flush takes every request waiting (up to a bound)
+//! and commits them in one SQLite transaction (group commit), then repeats
+//! while requests keep arriving. Each request is planned (checked) before
+//! anything is written, so that one refused request fails alone. Only after
+//! the commit are the new rows folded into the state, the snapshot
 //! published and the subscribers woken, then each caller answered: once an
 //! append returns, every read and every new subscription reflects it.
+//!
+//! Running the flush on the runtime rather than on a thread of its own
+//! spares an uncontended append two cross-thread wake-ups (caller →
+//! writer → caller), which cost more than the write itself on a small
+//! machine. Work that takes longer (fsync with durability FULL, large
+//! groups, the fold check) runs under `block_in_place`, so the runtime
+//! keeps its other workers busy meanwhile.
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, Notify, Semaphore};
 
 use super::schema::{self, Durability};
 use super::{Head, Row, Store, StoreError, ROW_COLUMNS};
-use crate::chain::{self, CanonicalError, ChainFault};
+use crate::chain::{self, CanonicalError, ChainFault, PreparedHash};
 use crate::event::Event;
 use crate::mind::{Mind, Snapshot};
 use crate::rules::State;
@@ -36,6 +46,9 @@ pub struct NewEvent {
     pub meta_text: String,
     /// The same meta, parsed with key order kept.
     pub meta: Value,
+    /// The hash of its content, kind and meta, to be completed with its
+    /// place in the chain.
+    pub hash: PreparedHash,
     pub idempotency_key: Option<String>,
 }
 
@@ -134,13 +147,6 @@ impl Request {
     }
 }
 
-/// What the writer thread receives: work, or the order to stop once the
-/// work queued before it is done.
-enum Message {
-    Write(Request),
-    Stop,
-}
-
 /// Counters of the writer, for Stats.
 #[derive(Debug, Default)]
 pub struct WriterStats {
@@ -155,38 +161,190 @@ pub struct WriterStats {
 /// includes it is published (the subscription hub).
 pub type RowSink = Box<dyn Fn(Arc<Row>) + Send + 'static>;
 
-/// The handle callers use to reach the writer thread.
+/// Groups of at least this many events are committed under
+/// `block_in_place` (about half a millisecond of work and more).
+const HEAVY_GROUP_EVENTS: usize = 64;
+
+/// The handle callers use to reach the writer.
 #[derive(Clone, Debug)]
 pub struct WriterHandle {
-    tx: mpsc::Sender<Message>,
+    shared: Arc<Shared>,
     pub stats: Arc<WriterStats>,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Locked only by the one running flush.
+    writer: Mutex<Writer>,
+    /// Bounds the requests queued or being written; callers wait for a slot.
+    slots: Semaphore,
+    /// Signalled when a flush ends after the queue was closed.
+    idle: Notify,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    requests: VecDeque<Request>,
+    /// A flush task is scheduled or running (it empties `requests`).
+    flushing: bool,
+    /// Stopping: new requests are refused.
+    closed: bool,
 }
 
 impl WriterHandle {
     /// Appends a batch; resolves once it is committed and published.
     pub async fn append(&self, batch: AppendBatch) -> Result<AppendOutcome, WriteError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Message::Write(Request::Append(batch, reply)))
-            .await
-            .map_err(|_| WriteError::ShuttingDown)?;
-        rx.await.map_err(|_| WriteError::ShuttingDown)?
+        self.submit(Request::Append(batch, reply), rx).await
     }
 
     /// Imports a batch of complete rows.
     pub async fn import(&self, batch: ImportBatch) -> Result<ImportOutcome, WriteError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Message::Write(Request::Import(batch, reply)))
-            .await
-            .map_err(|_| WriteError::ShuttingDown)?;
-        rx.await.map_err(|_| WriteError::ShuttingDown)?
+        self.submit(Request::Import(batch, reply), rx).await
     }
 
-    /// Asks the writer to stop after the requests already queued; later
-    /// writes fail with [`WriteError::ShuttingDown`].
+    /// Queues a request, starts a flush unless one is running, and waits
+    /// for the answer. Once queued, a request is written even if the
+    /// caller goes away.
+    async fn submit<T>(
+        &self,
+        request: Request,
+        answer: oneshot::Receiver<Result<T, WriteError>>,
+    ) -> Result<T, WriteError> {
+        let _slot = self
+            .shared
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| WriteError::ShuttingDown)?;
+        let start_flush = {
+            let mut queue = lock(&self.shared.queue);
+            if queue.closed {
+                return Err(WriteError::ShuttingDown);
+            }
+            queue.requests.push_back(request);
+            !std::mem::replace(&mut queue.flushing, true)
+        };
+        if start_flush {
+            tokio::spawn(flush(Arc::clone(&self.shared)));
+        }
+        answer.await.map_err(|_| WriteError::ShuttingDown)?
+    }
+
+    /// Refuses new writes ([`WriteError::ShuttingDown`]) and waits until
+    /// the requests already queued are written and answered.
     pub async fn stop(&self) {
-        let _ = self.tx.send(Message::Stop).await;
+        let idle = self.shared.idle.notified();
+        tokio::pin!(idle);
+        // Registered before looking, so that the end of a flush between the
+        // look and the wait is not missed.
+        idle.as_mut().enable();
+        let flushing = {
+            let mut queue = lock(&self.shared.queue);
+            queue.closed = true;
+            queue.flushing
+        };
+        if flushing {
+            idle.await;
+        }
+        tracing::debug!("writer stopped");
+    }
+}
+
+/// The queue and the writer stay usable after a panic elsewhere while they
+/// were held: a flush that panics is cleaned up by [`FlushGuard`].
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes groups until the queue is empty.
+async fn flush(shared: Arc<Shared>) {
+    let mut guard = FlushGuard {
+        shared: &shared,
+        finished: false,
+    };
+    loop {
+        let group = take_group(&mut lock(&shared.queue));
+        let Some(group) = group else { break };
+        let events: usize = group.iter().map(Request::len).sum();
+        {
+            let mut writer = lock(&shared.writer);
+            let heavy = events >= HEAVY_GROUP_EVENTS
+                || writer.core.durability == Durability::Full
+                || writer.core.check.due(events);
+            if heavy && can_block_in_place() {
+                tokio::task::block_in_place(|| writer.commit(group, true));
+            } else {
+                writer.commit(group, true);
+            }
+        }
+        // Let the runtime's other tasks run between groups; the next group
+        // is whatever arrived meanwhile.
+        let more = !lock(&shared.queue).requests.is_empty();
+        if more {
+            tokio::task::yield_now().await;
+        }
+    }
+    guard.finished = true;
+}
+
+/// The next group to commit, or `None` (and the flush marked over) when
+/// nothing is queued.
+fn take_group(queue: &mut Queue) -> Option<Vec<Request>> {
+    let mut group = Vec::new();
+    let mut size = 0;
+    while let Some(next) = queue.requests.front() {
+        if !group.is_empty() && size + next.len() > MAX_GROUP_EVENTS {
+            break;
+        }
+        size += next.len();
+        group.extend(queue.requests.pop_front());
+    }
+    if group.is_empty() {
+        queue.flushing = false;
+        None
+    } else {
+        Some(group)
+    }
+}
+
+/// `block_in_place` exists only on the multi-threaded runtime.
+fn can_block_in_place() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+}
+
+/// Ends a flush: wakes [`WriterHandle::stop`]; and should the flush have
+/// panicked, refuses what is still queued rather than leaving it waiting
+/// forever.
+struct FlushGuard<'a> {
+    shared: &'a Shared,
+    finished: bool,
+}
+
+impl Drop for FlushGuard<'_> {
+    fn drop(&mut self) {
+        let mut queue = lock(&self.shared.queue);
+        if !self.finished {
+            tracing::error!("writer: a flush failed; refusing further writes");
+            queue.closed = true;
+            queue.flushing = false;
+            for request in queue.requests.drain(..) {
+                request.fail(storage_error("the writer failed"));
+            }
+        }
+        if queue.closed && !queue.flushing {
+            self.shared.idle.notify_waiters();
+        }
     }
 }
 
@@ -203,11 +361,10 @@ pub fn open_connection(path: &Path, durability: Durability) -> Result<Connection
     Ok(conn)
 }
 
-/// The writer thread's own state.
+/// The write connection and everything written through it.
 struct Writer {
     conn: Connection,
     core: Core,
-    rx: mpsc::Receiver<Message>,
 }
 
 /// Everything but the connection (so a transaction can borrow the
@@ -219,6 +376,7 @@ struct Core {
     sink: RowSink,
     stats: Arc<WriterStats>,
     check: FoldCheck,
+    durability: Durability,
 }
 
 /// The check mode: incremental state against a rebuild from SQLite.
@@ -228,13 +386,22 @@ struct FoldCheck {
     store: Store,
 }
 
-/// Starts the writer thread on an open connection whose rows have been
-/// folded into `state` (and published in `mind`) up to `head`.
-/// `verify_every` > 0 turns on the check mode: every that many written
-/// events, the state is rebuilt from `store` and compared.
+impl FoldCheck {
+    /// Whether writing `events` more events triggers a check.
+    fn due(&self, events: usize) -> bool {
+        self.every > 0 && self.since + events as u64 >= self.every
+    }
+}
+
+/// Starts the writer on an open connection whose rows have been folded into
+/// `state` (and published in `mind`) up to `head`. At most `queue` requests
+/// wait or are written at once. `verify_every` > 0 turns on the check mode:
+/// every that many written events, the state is rebuilt from `store` and
+/// compared.
 #[allow(clippy::too_many_arguments)]
-pub fn spawn(
+pub fn start(
     conn: Connection,
+    durability: Durability,
     head: Head,
     state: State,
     mind: Arc<Mind>,
@@ -242,8 +409,7 @@ pub fn spawn(
     queue: usize,
     verify_every: u64,
     store: Store,
-) -> std::io::Result<(WriterHandle, std::thread::JoinHandle<()>)> {
-    let (tx, rx) = mpsc::channel(queue.max(1));
+) -> WriterHandle {
     let stats = Arc::new(WriterStats::default());
     let writer = Writer {
         conn,
@@ -258,13 +424,19 @@ pub fn spawn(
                 since: 0,
                 store,
             },
+            durability,
         },
-        rx,
     };
-    let join = std::thread::Builder::new()
-        .name("pmm-writer".into())
-        .spawn(move || writer.run())?;
-    Ok((WriterHandle { tx, stats }, join))
+    let shared = Shared {
+        queue: Mutex::new(Queue::default()),
+        writer: Mutex::new(writer),
+        slots: Semaphore::new(queue.max(1)),
+        idle: Notify::new(),
+    };
+    WriterHandle {
+        shared: Arc::new(shared),
+        stats,
+    }
 }
 
 /// Answers one caller, given the head after the whole group.
@@ -276,11 +448,11 @@ type Reply = Box<dyn FnOnce(&Head)>;
 enum Plan {
     /// A pure idempotent retry: nothing to write, the originals to return.
     Retry(Vec<Appended>),
-    /// New rows and the idempotency keys pointing at them.
+    /// New rows and the idempotency keys pointing at them (the events to
+    /// fold are made after the commit from the request's own parsed meta).
     Append {
         rows: Vec<Arc<Row>>,
         keys: Vec<(String, i64)>,
-        fold: Vec<Arc<Event>>,
     },
     /// Imported rows to write, and how many were already stored.
     Import {
@@ -328,39 +500,6 @@ impl Request {
 }
 
 impl Writer {
-    fn run(mut self) {
-        let mut stopping = false;
-        while !stopping {
-            let Some(Message::Write(first)) = self.rx.blocking_recv() else {
-                break;
-            };
-            let mut size = first.len();
-            let mut group = vec![first];
-            while size < MAX_GROUP_EVENTS {
-                match self.rx.try_recv() {
-                    Ok(Message::Write(next)) => {
-                        size += next.len();
-                        group.push(next);
-                    }
-                    Ok(Message::Stop) => {
-                        stopping = true;
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            self.commit(group, true);
-        }
-        // Refuse what arrives from now on, and answer what is still queued.
-        self.rx.close();
-        while let Ok(message) = self.rx.try_recv() {
-            if let Message::Write(request) = message {
-                request.fail(WriteError::ShuttingDown);
-            }
-        }
-        tracing::debug!("writer stopped");
-    }
-
     /// Commits a group in one transaction. Should a write fail (a storage
     /// error, not a refused request), the transaction is rolled back and,
     /// with `isolate`, each request is retried alone so that only the
@@ -447,12 +586,31 @@ fn storage_error(message: &str) -> WriteError {
 /// The timestamp of a row written now: UTC, microseconds, `+00:00`, the
 /// fraction omitted when it is zero (as the reference writes it).
 pub fn now_ts() -> String {
-    let now = chrono::Utc::now();
-    if now.timestamp_subsec_micros() == 0 {
-        now.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
-    } else {
-        now.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+    format_ts(chrono::Utc::now())
+}
+
+/// Written field by field: chrono's `format` parses its pattern on every
+/// call, a cost paid per appended event on the writer.
+fn format_ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write as _;
+    let mut ts = String::with_capacity(32);
+    let _ = write!(
+        ts,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    let micros = t.timestamp_subsec_micros();
+    if micros != 0 {
+        let _ = write!(ts, ".{micros:06}");
     }
+    ts.push_str("+00:00");
+    ts
 }
 
 fn insert_row(conn: &Connection, row: &Row) -> rusqlite::Result<()> {
@@ -558,19 +716,11 @@ impl Core {
         }
         let mut rows = Vec::with_capacity(batch.events.len());
         let mut keys = Vec::new();
-        let mut fold = Vec::with_capacity(batch.events.len());
         let (mut last_id, mut last_hash) = (head.last_id, head.last_hash.clone());
         for new in &batch.events {
             let id = last_id + 1;
             let ts = now_ts();
-            let hash = chain::event_hash(
-                id,
-                &ts,
-                &new.kind,
-                &new.content,
-                &new.meta,
-                last_hash.as_deref(),
-            )?;
+            let hash = new.hash.finish(id, &ts, last_hash.as_deref());
             let row = Row {
                 id,
                 ts,
@@ -584,10 +734,9 @@ impl Core {
                 keys.push((key.clone(), id));
             }
             (last_id, last_hash) = (id, row.hash.clone());
-            fold.push(Arc::new(row.event_with_meta(new.meta.clone())));
             rows.push(Arc::new(row));
         }
-        Ok(Plan::Append { rows, keys, fold })
+        Ok(Plan::Append { rows, keys })
     }
 
     fn plan_import(
@@ -690,7 +839,12 @@ impl Core {
                 (Request::Append(batch, reply), plan) => {
                     let events = match plan {
                         Plan::Retry(originals) => originals,
-                        Plan::Append { rows, fold, .. } => {
+                        Plan::Append { rows, .. } => {
+                            let fold = rows
+                                .iter()
+                                .zip(batch.events)
+                                .map(|(row, new)| Arc::new(row.event_with_meta(new.meta)))
+                                .collect();
                             self.fold(&mut folded, fold, true);
                             rows.into_iter()
                                 .map(|row| Appended {
@@ -743,6 +897,7 @@ impl Core {
             state: self.state.clone(),
         }));
         let written = new_rows.len() as u64;
+        self.check.since += written;
         self.stats
             .appended_events
             .fetch_add(written, Ordering::Relaxed);
@@ -752,8 +907,7 @@ impl Core {
         for reply in replies {
             reply(&self.head);
         }
-        self.check.since += written;
-        if self.check.every > 0 && self.check.since >= self.check.every {
+        if self.check.due(0) {
             self.check.since = 0;
             self.check_folds();
         }
@@ -827,4 +981,32 @@ fn differing_fields(a: &Row, b: &Row) -> Vec<&'static str> {
         fields.push("hash");
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_ts;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn timestamps_are_written_as_the_reference_writes_them() {
+        let at = |secs: i64, micros: u32| {
+            Utc.timestamp_opt(secs, micros * 1000)
+                .single()
+                .expect("valid time")
+        };
+        assert_eq!(format_ts(at(0, 0)), "1970-01-01T00:00:00+00:00");
+        assert_eq!(
+            format_ts(at(1_795_000_000, 5)),
+            "2026-11-18T11:06:40.000005+00:00"
+        );
+        assert_eq!(
+            format_ts(at(253_402_300_799, 999_999)),
+            "9999-12-31T23:59:59.999999+00:00"
+        );
+        // Nanoseconds below a microsecond are dropped, as Python's
+        // datetime keeps only microseconds.
+        let t = Utc.timestamp_opt(60, 1_999).single().expect("valid time");
+        assert_eq!(format_ts(t), "1970-01-01T00:01:00.000001+00:00");
+    }
 }
