@@ -68,6 +68,16 @@ fn diagnosis(d: v1::Diagnosis) -> Value {
     })
 }
 
+/// A projection request for every expired commitment and warning (the
+/// fixtures hold fewer than the server's page limit).
+fn everything() -> v1::GetProjectionRequest {
+    v1::GetProjectionRequest {
+        expired_limit: Some(u32::MAX),
+        warnings_limit: Some(u32::MAX),
+        ..Default::default()
+    }
+}
+
 /// Every field of an outputs object, asked of the server through its RPCs.
 async fn outputs_via_rpc(s: &mut TestServer, as_of: u64, is_final: bool) -> Value {
     let as_of_id = Some(as_of);
@@ -76,16 +86,19 @@ async fn outputs_via_rpc(s: &mut TestServer, as_of: u64, is_final: bool) -> Valu
         .get_projection(v1::GetProjectionRequest {
             strict: false,
             as_of_id,
+            ..everything()
         })
         .await
         .expect("projection")
         .into_inner();
     assert_eq!(p.as_of_id, as_of);
+    assert_eq!(p.warnings_total as usize, p.warnings.len());
     let strict = s
         .mind
         .get_projection(v1::GetProjectionRequest {
             strict: true,
             as_of_id,
+            ..everything()
         })
         .await
         .expect("strict")

@@ -11,7 +11,7 @@ use tonic::transport::{Channel, Endpoint};
 use crate::error::{append_causes, ClientError};
 use crate::options::{
     AppendOptions, ContextOptions, ExportOptions, ImportMode, MetricsOptions, NewEvent,
-    ReadOptions, SearchOptions,
+    ProjectionOptions, ReadOptions, SearchOptions,
 };
 use crate::subscribe::{self, Opener, RetryPolicy, SubItem, SubscribeSpec, WireStream};
 use crate::types::{
@@ -300,13 +300,13 @@ impl Client {
 
     // ----- Mind ---------------------------------------------------------
 
-    /// The self-model projection (`strict` for the strict mode).
+    /// The self-model projection, with the most recent expired
+    /// commitments and warnings (see [`ProjectionOptions`]).
     pub async fn get_projection(
         &self,
-        strict: bool,
-        as_of_id: Option<u64>,
+        options: &ProjectionOptions,
     ) -> Result<Projection, ClientError> {
-        let message = v1::GetProjectionRequest { strict, as_of_id };
+        let message = options.to_proto();
         let response = self.mind().get_projection(self.request(message)).await?;
         Projection::from_proto(response.into_inner())
     }

@@ -38,7 +38,7 @@ pub use client::{Client, ConnectOptions, DEFAULT_ADDR};
 pub use error::{ClientError, ConflictHead};
 pub use options::{
     AppendOptions, ContextOptions, ExportOptions, ImportMode, MetricsOptions, NewEvent,
-    ReadOptions, SearchOptions,
+    ProjectionOptions, ReadOptions, SearchOptions,
 };
 pub use subscribe::{Position, Reconnect, RetryPolicy, Start, SubItem, SubscribeSpec};
 pub use types::{

@@ -110,6 +110,36 @@ impl ContextOptions {
     }
 }
 
+/// Parameters of the projection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectionOptions {
+    /// The strict-mode projection.
+    pub strict: bool,
+    /// Historical view as of this id.
+    pub as_of_id: Option<u64>,
+    /// How many expired commitments, the most recent (server default: 20).
+    pub expired_limit: Option<u32>,
+    /// Leave out this many of the most recently expired first.
+    pub expired_skip: u64,
+    /// How many warnings, the latest (server default: 20).
+    pub warnings_limit: Option<u32>,
+    /// Leave out this many of the latest warnings first.
+    pub warnings_skip: u64,
+}
+
+impl ProjectionOptions {
+    pub(crate) fn to_proto(&self) -> v1::GetProjectionRequest {
+        v1::GetProjectionRequest {
+            strict: self.strict,
+            as_of_id: self.as_of_id,
+            expired_limit: self.expired_limit,
+            expired_skip: self.expired_skip,
+            warnings_limit: self.warnings_limit,
+            warnings_skip: self.warnings_skip,
+        }
+    }
+}
+
 /// Parameters of the metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetricsOptions {

@@ -234,6 +234,11 @@ pub struct Projection {
     pub strict_error: Option<String>,
     /// The last row the projection reflects.
     pub as_of_id: u64,
+    /// How many expired commitments there are in all (the self-model holds
+    /// the ones asked for).
+    pub expired_total: u64,
+    /// How many warnings there are in all.
+    pub warnings_total: u64,
 }
 
 impl Projection {
@@ -268,6 +273,8 @@ impl Projection {
             strict: r.strict,
             strict_error: r.strict_error,
             as_of_id: r.as_of_id,
+            expired_total: r.expired_total,
+            warnings_total: r.warnings_total,
         })
     }
 }

@@ -402,11 +402,28 @@ class PmmClient:
     # -- Mind -------------------------------------------------------------
 
     def projection(
-        self, *, strict: bool = False, as_of_id: Optional[int] = None, timeout: Optional[float] = None
+        self,
+        *,
+        strict: bool = False,
+        as_of_id: Optional[int] = None,
+        expired_limit: Optional[int] = None,
+        expired_skip: int = 0,
+        warnings_limit: Optional[int] = None,
+        warnings_skip: int = 0,
+        timeout: Optional[float] = None,
     ) -> mind_pb2.GetProjectionResponse:
-        req = mind_pb2.GetProjectionRequest(strict=strict)
+        """The self-model. Expired commitments and warnings: the latest
+        `*_limit` (server default 20) after leaving out the latest `*_skip`;
+        `expired_total` / `warnings_total` count them all."""
+        req = mind_pb2.GetProjectionRequest(
+            strict=strict, expired_skip=expired_skip, warnings_skip=warnings_skip
+        )
         if as_of_id is not None:
             req.as_of_id = as_of_id
+        if expired_limit is not None:
+            req.expired_limit = expired_limit
+        if warnings_limit is not None:
+            req.warnings_limit = warnings_limit
         return self._unary(self.mind.GetProjection, req, timeout)
 
     def identity(

@@ -349,7 +349,10 @@ class ViewsTest(ServerTestCase):
         self.assertEqual(json.loads(proj.self_model.open_json), {"c1": {"cid": "c1", "text": "Write tests"}})
         self.assertEqual(json.loads(proj.self_model.expired_json), {})
         self.assertEqual(len(proj.warnings), 0)
+        self.assertEqual((proj.expired_total, proj.warnings_total), (0, 0))
         self.assertFalse(self.pmm.projection(strict=True).HasField("strict_error"))
+        paged = self.pmm.projection(expired_limit=0, warnings_limit=5, warnings_skip=1)
+        self.assertEqual(json.loads(paged.self_model.open_json), {"c1": {"cid": "c1", "text": "Write tests"}})
 
         self.assertEqual(self.pmm.identity().identity.name, "Echo")
         before = self.pmm.identity(as_of_id=0)

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
 
+use crate::api::convert::ProjectionPage;
 use crate::config::Config;
 use crate::event::Event;
 use crate::hub::Hub;
@@ -55,7 +56,7 @@ pub struct Caches {
     pub contexts: Cache<ContextKey, Arc<String>>,
     /// GetProjection answers by (as of id, strict): they grow with the
     /// ledger (every expired commitment), so each is built once per head.
-    pub projections: Cache<(i64, bool), Arc<pmm::v1::GetProjectionResponse>>,
+    pub projections: Cache<(i64, bool, ProjectionPage), Arc<pmm::v1::GetProjectionResponse>>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -122,7 +123,7 @@ impl Engine {
                 event_vectors: Cache::new(262_144),
                 history: Cache::new(16),
                 contexts: Cache::new(256),
-                projections: Cache::new(2),
+                projections: Cache::new(16),
             },
             config,
             store,

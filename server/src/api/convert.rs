@@ -272,16 +272,46 @@ pub fn identity(p: &Projection) -> v1::Identity {
     }
 }
 
-pub fn self_model(p: &Projection) -> v1::SelfModel {
-    v1::SelfModel {
-        identity: Some(identity(p)),
-        open_json: p.open_json().to_string(),
-        expired_json: p.expired_json().to_string(),
+/// Which expired commitments and warnings a GetProjection returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProjectionPage {
+    pub expired_skip: usize,
+    pub expired_limit: usize,
+    pub warnings_skip: usize,
+    pub warnings_limit: usize,
+}
+
+/// What a GetProjection returns of the lists that grow with the ledger when
+/// it does not say.
+const DEFAULT_PROJECTION_LIMIT: u32 = 20;
+
+impl ProjectionPage {
+    pub fn of(req: &v1::GetProjectionRequest, config: &Config) -> ProjectionPage {
+        let limit = |asked: Option<u32>| {
+            (asked.unwrap_or(DEFAULT_PROJECTION_LIMIT) as usize).min(config.max_page_size)
+        };
+        let skip = |asked: u64| usize::try_from(asked).unwrap_or(usize::MAX);
+        ProjectionPage {
+            expired_skip: skip(req.expired_skip),
+            expired_limit: limit(req.expired_limit),
+            warnings_skip: skip(req.warnings_skip),
+            warnings_limit: limit(req.warnings_limit),
+        }
     }
 }
 
-pub fn warnings(p: &Projection) -> Vec<v1::ProjectionWarning> {
-    p.warnings()
+pub fn self_model(p: &Projection, page: &ProjectionPage) -> v1::SelfModel {
+    v1::SelfModel {
+        identity: Some(identity(p)),
+        open_json: p.open_json().to_string(),
+        expired_json: p
+            .expired_page_json(page.expired_skip, page.expired_limit)
+            .to_string(),
+    }
+}
+
+pub fn warnings(p: &Projection, page: &ProjectionPage) -> Vec<v1::ProjectionWarning> {
+    p.warnings_page(page.warnings_skip, page.warnings_limit)
         .iter()
         .map(|w| {
             let meta = w.get("meta").cloned().unwrap_or(Value::Object(Map::new()));

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use pmm::v1::{self, mind_server::Mind};
 use tonic::{Request, Response, Status};
 
+use super::convert::ProjectionPage;
 use super::{blocking, convert, status, Gate};
 use crate::engine::Engine;
 use crate::mind::Snapshot;
@@ -178,21 +179,27 @@ impl Mind for MindService {
         let engine = self.engine()?;
         let req = request.into_inner();
         let s = snapshot(&engine, as_of("as_of_id", req.as_of_id)?).await?;
-        let key = (s.as_of_id(), req.strict);
+        let page = ProjectionPage::of(&req, &engine.config);
+        let key = (s.as_of_id(), req.strict, page);
         let response = engine.caches.projections.get_or_insert_with(&key, || {
             let (projection, strict_error) = if req.strict {
                 (&s.state.strict, s.state.strict.strict_error())
             } else {
                 (&s.state.whole.projection, None)
             };
+            let failed = strict_error.is_some();
             Ok::<_, Status>(Arc::new(v1::GetProjectionResponse {
-                self_model: strict_error
-                    .is_none()
-                    .then(|| convert::self_model(projection)),
-                warnings: convert::warnings(projection),
+                self_model: (!failed).then(|| convert::self_model(projection, &page)),
+                warnings: convert::warnings(projection, &page),
                 strict: req.strict,
                 strict_error,
                 as_of_id: s.as_of_id().max(0) as u64,
+                expired_total: if failed {
+                    0
+                } else {
+                    projection.expired_count() as u64
+                },
+                warnings_total: projection.warnings().len() as u64,
             }))
         })?;
         Ok(Response::new((*response).clone()))

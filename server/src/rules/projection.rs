@@ -146,6 +146,14 @@ impl Projection {
         &self.warnings
     }
 
+    /// Part of [`Projection::warnings`]: leaving out the `skip` latest, the
+    /// `limit` latest of the rest, in ledger order. O(log n + limit).
+    pub fn warnings_page(&self, skip: usize, limit: usize) -> Vector<Value> {
+        let end = self.warnings.len().saturating_sub(skip);
+        let start = end.saturating_sub(limit);
+        self.warnings.skip(start).take(end - start)
+    }
+
     /// Strict mode: the invariant error, if the ledger breaks one.
     pub fn strict_error(&self) -> Option<String> {
         if let Some(failure) = &self.failure {
@@ -183,8 +191,22 @@ impl Projection {
 
     /// The expired commitments as a JSON object, in insertion order.
     pub fn expired_json(&self) -> Value {
+        self.expired_page_json(0, usize::MAX)
+    }
+
+    /// Part of [`Projection::expired_json`]: leaving out the `skip` most
+    /// recently expired, the `limit` most recent of the rest, still in
+    /// insertion order. O(skip + limit).
+    pub fn expired_page_json(&self, skip: usize, limit: usize) -> Value {
+        let keys: Vec<&String> = self
+            .expired_order
+            .values()
+            .rev()
+            .skip(skip)
+            .take(limit)
+            .collect();
         let mut out = Map::new();
-        for key in self.expired_order.values() {
+        for key in keys.into_iter().rev() {
             if let Some(c) = self.expired.get(key) {
                 out.insert(cid_object_key(&c.cid), (*c.record).clone());
             }

@@ -61,6 +61,13 @@ pub enum Command {
         /// As of this event id.
         #[arg(long, value_name = "ID")]
         as_of: Option<u64>,
+        /// Show this many of the most recently expired commitments
+        /// (server default: 20).
+        #[arg(long, value_name = "N")]
+        expired: Option<u32>,
+        /// Show this many of the latest warnings (server default: 20).
+        #[arg(long, value_name = "N")]
+        warnings: Option<u32>,
     },
     /// Verify the hash chain (exit code 3 when broken).
     Verify,

@@ -119,7 +119,12 @@ pub fn projection(p: &Projection) -> String {
                 .unwrap_or_default();
             let _ = writeln!(out, "  {cid}  {}{snoozed}", commitment_text(entry));
         }
-        let _ = writeln!(out, "expired commitments ({})", m.expired.len());
+        let _ = writeln!(
+            out,
+            "expired commitments ({}{})",
+            p.expired_total,
+            shown_of(m.expired.len(), p.expired_total)
+        );
         for (cid, entry) in &m.expired {
             let at = entry
                 .get("expired_at")
@@ -137,8 +142,13 @@ pub fn projection(p: &Projection) -> String {
             );
         }
     }
-    if !p.warnings.is_empty() {
-        let _ = writeln!(out, "warnings ({})", p.warnings.len());
+    if p.warnings_total > 0 {
+        let _ = writeln!(
+            out,
+            "warnings ({}{})",
+            p.warnings_total,
+            shown_of(p.warnings.len(), p.warnings_total)
+        );
         for w in &p.warnings {
             let _ = writeln!(out, "  #{}  {} ({})", w.eid, w.content, w.reason);
         }
@@ -150,6 +160,15 @@ pub fn projection(p: &Projection) -> String {
         if p.strict { " (strict)" } else { "" }
     );
     out
+}
+
+/// ", the latest 20 shown" when only some are listed.
+fn shown_of(shown: usize, total: u64) -> String {
+    if shown as u64 >= total {
+        String::new()
+    } else {
+        format!(", the latest {shown} shown")
+    }
 }
 
 pub fn metrics(m: &v1::GetMetricsResponse) -> String {

@@ -154,6 +154,8 @@ pub fn projection(p: &Projection) -> Value {
         "strict": p.strict,
         "strict_error": p.strict_error,
         "as_of_id": p.as_of_id,
+        "expired_total": p.expired_total,
+        "warnings_total": p.warnings_total,
     })
 }
 

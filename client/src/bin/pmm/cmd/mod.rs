@@ -8,7 +8,7 @@ mod views;
 
 use std::time::Duration;
 
-use pmm_client::{Client, ConnectOptions};
+use pmm_client::{Client, ConnectOptions, ProjectionOptions};
 
 use crate::cli::{Cli, Command};
 use crate::fail::Fail;
@@ -59,7 +59,21 @@ pub async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Head => read::head(&ctx).await,
         Command::Context(args) => views::context(&ctx, args).await,
         Command::Metrics { diagnosis, as_of } => views::metrics(&ctx, diagnosis, as_of).await,
-        Command::Projection { strict, as_of } => views::projection(&ctx, strict, as_of).await,
+        Command::Projection {
+            strict,
+            as_of,
+            expired,
+            warnings,
+        } => {
+            let options = ProjectionOptions {
+                strict,
+                as_of_id: as_of,
+                expired_limit: expired,
+                warnings_limit: warnings,
+                ..Default::default()
+            };
+            views::projection(&ctx, &options).await
+        }
         Command::Verify => views::verify(&ctx).await,
         Command::Search(args) => views::search(&ctx, args).await,
         Command::Stats => views::stats(&ctx).await,

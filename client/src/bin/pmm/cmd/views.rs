@@ -1,7 +1,7 @@
 //! The derived views and server facts: `context`, `metrics`, `projection`,
 //! `verify`, `search`, `stats`.
 
-use pmm_client::{ContextOptions, MetricsOptions, SearchOptions};
+use pmm_client::{ContextOptions, MetricsOptions, ProjectionOptions, SearchOptions};
 
 use super::Ctx;
 use crate::cli::{ContextArgs, SearchArgs};
@@ -50,8 +50,8 @@ pub async fn metrics(ctx: &Ctx, diagnosis: bool, as_of: Option<u64>) -> Result<(
     show(ctx, || machine::metrics(&m), || human::metrics(&m))
 }
 
-pub async fn projection(ctx: &Ctx, strict: bool, as_of: Option<u64>) -> Result<(), Fail> {
-    let p = ctx.client.get_projection(strict, as_of).await?;
+pub async fn projection(ctx: &Ctx, options: &ProjectionOptions) -> Result<(), Fail> {
+    let p = ctx.client.get_projection(options).await?;
     show(ctx, || machine::projection(&p), || human::projection(&p))
 }
 
