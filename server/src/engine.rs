@@ -322,12 +322,21 @@ fn check_row(row: &Row) -> RowCheck {
     if row.hash.is_none() {
         return RowCheck::Missing;
     }
-    match row.to_event() {
-        Err(e) => RowCheck::Unreadable(e.to_string()),
-        Ok(event) => match crate::chain::hash_of(&event) {
-            Ok(hash) => RowCheck::Computed(hash),
-            Err(e) => RowCheck::Unhashable(e),
-        },
+    let meta = match row.parse_meta() {
+        Ok(meta) => meta,
+        Err(e) => return RowCheck::Unreadable(e.to_string()),
+    };
+    let hash = crate::chain::event_hash(
+        row.id,
+        &row.ts,
+        &row.kind,
+        &row.content,
+        &meta,
+        row.prev_hash.as_deref(),
+    );
+    match hash {
+        Ok(hash) => RowCheck::Computed(hash),
+        Err(e) => RowCheck::Unhashable(e),
     }
 }
 
@@ -347,11 +356,13 @@ pub struct Verification {
     pub fault: Option<(i64, VerifyFault)>,
 }
 
-/// Verifies every stored row with id <= `up_to` (SPEC §1), streaming, with
-/// the parsing and hashing of alternate batches done on a second thread.
+/// Verifies every stored row with id <= `up_to` (SPEC §1), streaming. This
+/// thread reads the rows and links them in order; a second thread parses
+/// and hashes batches, and this one checks a batch itself whenever the
+/// second has enough queued, so the two stay equally busy.
 pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, StoreError> {
     let (work_out, work_in) = std::sync::mpsc::sync_channel::<Vec<Row>>(2);
-    let (done_out, done_in) = std::sync::mpsc::sync_channel::<Vec<(Row, RowCheck)>>(2);
+    let (done_out, done_in) = std::sync::mpsc::channel::<Vec<(Row, RowCheck)>>();
     let worker = std::thread::Builder::new()
         .name("pmm-verify".into())
         .spawn(move || {
@@ -364,47 +375,19 @@ pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, St
         })
         .map_err(|e| StoreError::Schema(format!("cannot start the verifying thread: {e}")))?;
 
-    let mut result = Verification {
-        checked: 0,
-        fault: None,
+    let mut linker = Linker {
+        verifier: crate::chain::ChainVerifier::new(),
+        result: Verification {
+            checked: 0,
+            fault: None,
+        },
+        pending: std::collections::VecDeque::new(),
+        done_in,
+        worker_failed: false,
     };
-    let mut verifier = crate::chain::ChainVerifier::new();
-    // Links each checked row to the one before, in id order.
-    let mut link = |batch: Vec<(Row, RowCheck)>, result: &mut Verification| {
-        for (row, check) in batch {
-            if result.fault.is_some() {
-                return;
-            }
-            result.checked += 1;
-            let computed = match check {
-                RowCheck::Missing => Err(VerifyFault::HashMissing),
-                RowCheck::Unreadable(reason) => Err(VerifyFault::Unreadable(reason)),
-                RowCheck::Computed(hash) => Ok(Ok(hash)),
-                RowCheck::Unhashable(e) => Ok(Err(e)),
-            };
-            let fault = match computed {
-                Err(fault) => Some(fault),
-                Ok(hash) => verifier
-                    .check_link(
-                        row.id,
-                        row.prev_hash.as_deref(),
-                        row.hash.as_deref(),
-                        || hash,
-                    )
-                    .err()
-                    .map(|f| VerifyFault::Chain(f.reason)),
-            };
-            if let Some(fault) = fault {
-                result.fault = Some((row.id, fault));
-            }
-        }
-    };
-    // Odd batches go to the worker, even ones are checked here; results are
-    // linked strictly in order.
     let mut batch = Vec::with_capacity(REBUILD_BATCH);
-    let mut at_worker = false;
     let read = store.for_each(i64::MIN, up_to, |row| {
-        if result.fault.is_some() {
+        if linker.result.fault.is_some() {
             return Err(Walk::Found);
         }
         batch.push(row);
@@ -412,31 +395,118 @@ pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, St
             return Ok(());
         }
         let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH));
-        if !at_worker {
-            let _ = work_out.send(full);
-            at_worker = true;
-        } else {
-            let mine = check_rows(full);
-            if let Ok(theirs) = done_in.recv() {
-                link(theirs, &mut result);
+        match work_out.try_send(full) {
+            Ok(()) => linker.pending.push_back(Checked::AtWorker),
+            Err(std::sync::mpsc::TrySendError::Full(full)) => {
+                linker.pending.push_back(Checked::Here(check_rows(full)));
             }
-            link(mine, &mut result);
-            at_worker = false;
+            // The worker is gone (it cannot fail but by panicking).
+            Err(std::sync::mpsc::TrySendError::Disconnected(full)) => {
+                linker.pending.push_back(Checked::Here(check_rows(full)));
+            }
         }
+        linker.link_ready(MAX_PENDING_BATCHES);
         Ok(())
     });
     drop(work_out);
-    if at_worker {
-        if let Ok(theirs) = done_in.recv() {
-            link(theirs, &mut result);
+    linker.pending.push_back(Checked::Here(check_rows(batch)));
+    linker.link_ready(0);
+    if worker.join().is_err() || linker.worker_failed {
+        return Err(StoreError::Schema(
+            "the verifying thread failed".to_string(),
+        ));
+    }
+    match read {
+        Ok(()) | Err(Walk::Found) => Ok(linker.result),
+        Err(Walk::Store(e)) => Err(e),
+    }
+}
+
+/// Batches checked but not yet linked, at most (bounds memory when the
+/// worker falls behind).
+const MAX_PENDING_BATCHES: usize = 8;
+
+/// A batch in verification order: checked here, or sent to the worker
+/// (whose results come back in the order the batches were sent).
+enum Checked {
+    Here(Vec<(Row, RowCheck)>),
+    AtWorker,
+}
+
+/// Links checked rows to the ones before, strictly in id order.
+struct Linker {
+    verifier: crate::chain::ChainVerifier,
+    result: Verification,
+    pending: std::collections::VecDeque<Checked>,
+    done_in: std::sync::mpsc::Receiver<Vec<(Row, RowCheck)>>,
+    worker_failed: bool,
+}
+
+impl Linker {
+    /// Links the batches at the front that are ready, waiting for the
+    /// worker while more than `keep` batches are pending.
+    fn link_ready(&mut self, keep: usize) {
+        while let Some(front) = self.pending.pop_front() {
+            let batch = match front {
+                Checked::Here(batch) => batch,
+                Checked::AtWorker => {
+                    let ready = if self.pending.len() >= keep {
+                        self.done_in.recv().ok()
+                    } else {
+                        self.done_in.try_recv().ok()
+                    };
+                    match ready {
+                        Some(batch) => batch,
+                        None if self.pending.len() >= keep => {
+                            // The worker is gone (it fails only by
+                            // panicking): its rows were never checked.
+                            self.worker_failed = true;
+                            self.pending.clear();
+                            return;
+                        }
+                        None => {
+                            self.pending.push_front(Checked::AtWorker);
+                            return;
+                        }
+                    }
+                }
+            };
+            self.link(batch);
         }
     }
-    let rest = check_rows(batch);
-    link(rest, &mut result);
-    let _ = worker.join();
-    match read {
-        Ok(()) | Err(Walk::Found) => Ok(result),
-        Err(Walk::Store(e)) => Err(e),
+
+    fn link(&mut self, batch: Vec<(Row, RowCheck)>) {
+        for (row, check) in batch {
+            if self.result.fault.is_some() {
+                return;
+            }
+            self.result.checked += 1;
+            let fault = match check {
+                RowCheck::Missing => Some(VerifyFault::HashMissing),
+                RowCheck::Unreadable(reason) => Some(VerifyFault::Unreadable(reason)),
+                RowCheck::Computed(hash) => self.link_row(&row, Ok(hash)),
+                RowCheck::Unhashable(e) => self.link_row(&row, Err(e)),
+            };
+            if let Some(fault) = fault {
+                self.result.fault = Some((row.id, fault));
+            }
+        }
+    }
+
+    fn link_row(
+        &mut self,
+        row: &Row,
+        hash: Result<String, crate::chain::CanonicalError>,
+    ) -> Option<VerifyFault> {
+        self.verifier
+            .check_link(
+                row.id,
+                row.prev_hash.as_deref(),
+                row.hash.as_deref(),
+                || hash,
+            )
+            .err()
+            .map(|f| VerifyFault::Chain(f.reason))
     }
 }
 

@@ -62,7 +62,7 @@ impl Row {
         })
     }
 
-    fn parse_meta(&self) -> Result<Value, StoreError> {
+    pub fn parse_meta(&self) -> Result<Value, StoreError> {
         serde_json::from_str(&self.meta).map_err(|e| StoreError::BadMeta {
             id: self.id,
             reason: e.to_string(),
