@@ -433,3 +433,36 @@ async fn concurrent_writers_form_one_chain_with_every_acknowledged_event() {
     assert_eq!(v.checked, expected_count as u64);
     s.stop().await;
 }
+
+/// Commits only append to the WAL (the writer's automatic checkpoint is
+/// off); the checkpoint thread copies them into the database file soon
+/// after, with no other connection involved.
+#[tokio::test]
+async fn the_wal_is_checkpointed_into_the_database_in_the_background() {
+    let mut s = TestServer::start().await;
+    let db_size = |s: &TestServer| std::fs::metadata(&s.db).map(|m| m.len()).unwrap_or(0);
+    let before = db_size(&s);
+    let content = "x".repeat(1_000);
+    for _ in 0..10 {
+        let events = (0..100).map(|_| input("user", &content, "{}")).collect();
+        s.ledger
+            .append(AppendRequest {
+                events,
+                ..Default::default()
+            })
+            .await
+            .expect("append");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while db_size(&s) < before + 1_000_000 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "database file still {} bytes (was {before})",
+            db_size(&s)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let v = s.verify().await;
+    assert!(v.ok && v.checked == 1_000, "{v:?}");
+    s.stop().await;
+}

@@ -14,6 +14,7 @@ use crate::hub::Hub;
 use crate::mind::{Mind, Snapshot};
 use crate::rules::embedding::{embed, EMBED_DIM};
 use crate::rules::{ChainStatus, ContextParams, Fold, State};
+use crate::store::checkpoint::Checkpointer;
 use crate::store::writer::{self, WriterHandle};
 use crate::store::{Head, Row, Store, StoreError};
 
@@ -76,6 +77,7 @@ pub struct Engine {
     pub caches: Caches,
     pub rebuild: RebuildStats,
     pub started: Instant,
+    _checkpointer: Checkpointer,
 }
 
 impl Engine {
@@ -84,6 +86,7 @@ impl Engine {
     pub fn open(config: Config, progress: &Progress) -> Result<Engine, OpenError> {
         let started = Instant::now();
         let conn = writer::open_connection(&config.db, config.durability.into())?;
+        let checkpointer = Checkpointer::start(&config.db, config.durability.into())?;
         let store = Store::open_pool(&config.db, config.read_pool)?;
         let rebuild_start = Instant::now();
         let (state, head) = rebuild(&store, config.max_tail, i64::MAX, Some(progress))?;
@@ -132,6 +135,7 @@ impl Engine {
             hub,
             rebuild,
             started,
+            _checkpointer: checkpointer,
         })
     }
 

@@ -2,6 +2,7 @@
 //! pool, and reads by id, range, kind and tail. The single writer lives in
 //! [`writer`].
 
+pub mod checkpoint;
 pub mod schema;
 pub mod writer;
 

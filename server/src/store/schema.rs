@@ -36,6 +36,14 @@ CREATE TABLE IF NOT EXISTS pmm_idempotency (
 /// Columns the `events` table must have.
 const REQUIRED_COLUMNS: [&str; 7] = ["id", "ts", "kind", "content", "meta", "prev_hash", "hash"];
 
+/// The `synchronous` pragma's value for a durability.
+pub fn synchronous(durability: Durability) -> &'static str {
+    match durability {
+        Durability::Normal => "NORMAL",
+        Durability::Full => "FULL",
+    }
+}
+
 /// Sets the writer connection's pragmas and creates what is missing.
 pub fn prepare_writer(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -45,11 +53,10 @@ pub fn prepare_writer(conn: &Connection, durability: Durability) -> Result<(), S
             "cannot switch the database to WAL mode (journal_mode is {mode})"
         )));
     }
-    let sync = match durability {
-        Durability::Normal => "NORMAL",
-        Durability::Full => "FULL",
-    };
-    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "synchronous", synchronous(durability))?;
+    // Checkpoints run on their own thread (see `checkpoint.rs`), not inside
+    // the commit that fills the WAL.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.execute_batch(CREATE)?;
     check_columns(conn)
 }

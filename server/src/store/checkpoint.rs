@@ -1,0 +1,80 @@
+//! WAL checkpoints off the write path.
+//!
+//! SQLite's automatic checkpoint runs inside the commit that crosses its
+//! threshold: that commit copies the WAL back into the database file and
+//! syncs it, on the writer, while callers wait. The writer connection turns
+//! it off (see [`super::schema::prepare_writer`]) and this thread, with a
+//! connection of its own, runs a PASSIVE checkpoint a few times a second
+//! instead: it never blocks the writer, and copies each page once per round
+//! however many commits rewrote it.
+
+use std::path::Path;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::schema::{self, Durability};
+use super::StoreError;
+
+/// How often the WAL is checkpointed.
+const INTERVAL: Duration = Duration::from_millis(250);
+
+/// The checkpointing thread; stops (after one last checkpoint) when dropped.
+#[derive(Debug)]
+pub struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts checkpointing the ledger at `path`, syncing as `durability`
+    /// asks.
+    pub fn start(path: &Path, durability: Durability) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "synchronous", schema::synchronous(durability))?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("pmm-checkpoint".into())
+            .spawn(move || loop {
+                let last = !matches!(
+                    stopped.recv_timeout(INTERVAL),
+                    Err(RecvTimeoutError::Timeout)
+                );
+                checkpoint(&conn);
+                if last {
+                    break;
+                }
+            })
+            .map_err(|e| StoreError::Schema(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// One PASSIVE checkpoint: as much of the WAL as no reader still needs.
+fn checkpoint(conn: &Connection) {
+    let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    });
+    match result {
+        Ok((wal_frames, copied)) if copied > 0 => {
+            tracing::trace!(wal_frames, copied, "checkpoint");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("checkpoint failed: {e}"),
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
