@@ -64,7 +64,7 @@ pub enum Scenario {
     SubscribeCatchup,
     /// Mind.GetMetrics (defaults).
     GetMetrics,
-    /// Mind.GetProjection (lenient).
+    /// Mind.GetProjection (lenient; the default answer: the latest 20 expired commitments and warnings).
     GetProjection,
     /// Mind.GetContext (standard layout, whole ledger).
     GetContext,
