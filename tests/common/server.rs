@@ -33,11 +33,17 @@ impl TestServer {
         Self::start_on(dir, db, adjust).await
     }
 
-    /// A server over a copy of an existing ledger file (left untouched).
+    /// A server over a copy of an existing ledger file (left untouched),
+    /// with its WAL if it has one (committed rows not yet checkpointed).
     pub async fn start_on_copy(ledger: &Path) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("pmm.db");
         std::fs::copy(ledger, &db).expect("copy ledger");
+        let mut wal = ledger.as_os_str().to_owned();
+        wal.push("-wal");
+        if Path::new(&wal).exists() {
+            std::fs::copy(&wal, dir.path().join("pmm.db-wal")).expect("copy WAL");
+        }
         Self::start_on(dir, db, |_| {}).await
     }
 

@@ -1,19 +1,20 @@
 //! The single writer of a ledger: the write connection and the mutable fold
 //! state, driven by whichever request finds it idle.
 //!
-//! A request queues itself; if no flush is running, it starts one as a task
-//! on the runtime. The flush takes every request waiting (up to a bound)
-//! and commits them in one SQLite transaction (group commit), then repeats
-//! while requests keep arriving. Each request is planned (checked) before
+//! A request queues itself; if no flush is running, it becomes the flush:
+//! it takes every request waiting (up to a bound) and commits them in one
+//! SQLite transaction (group commit), then hands whatever arrived meanwhile
+//! to a flush task, which repeats until the queue is empty. Each request is
+//! planned (checked) before
 //! anything is written, so that one refused request fails alone. Only after
 //! the commit are the new rows folded into the state, the snapshot
 //! published and the subscribers woken, then each caller answered: once an
 //! append returns, every read and every new subscription reflects it.
 //!
-//! Running the flush on the runtime rather than on a thread of its own
-//! spares an uncontended append two cross-thread wake-ups (caller →
-//! writer → caller), which cost more than the write itself on a small
-//! machine. Work that takes longer (fsync with durability FULL, large
+//! Writing on the caller's task rather than on a thread of its own spares
+//! an uncontended append any hand-off (caller → writer → caller: two
+//! cross-thread wake-ups, which cost more than the write itself on a small
+//! machine). Work that takes longer (fsync with durability FULL, large
 //! groups, the fold check) runs under `block_in_place`, so the runtime
 //! keeps its other workers busy meanwhile.
 
@@ -233,7 +234,20 @@ impl WriterHandle {
             !std::mem::replace(&mut queue.flushing, true)
         };
         if start_flush {
-            tokio::spawn(flush(Arc::clone(&self.shared)));
+            // Nobody is writing: commit right here, on this request's own
+            // task, so that an uncontended append is answered without any
+            // hand-off between tasks or threads. (No await until the group
+            // is committed: a caller going away cannot interrupt it.) What
+            // arrives meanwhile is left to a flush task.
+            let mut guard = FlushGuard {
+                shared: &self.shared,
+                finished: false,
+            };
+            commit_next_group(&self.shared);
+            if !end_if_idle(&self.shared) {
+                tokio::spawn(flush(Arc::clone(&self.shared)));
+            }
+            guard.finished = true;
         }
         answer.await.map_err(|_| WriteError::ShuttingDown)?
     }
@@ -266,39 +280,42 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Writes groups until the queue is empty.
+/// Writes groups until the queue is empty, letting the runtime's other
+/// tasks run between groups.
 async fn flush(shared: Arc<Shared>) {
     let mut guard = FlushGuard {
         shared: &shared,
         finished: false,
     };
     loop {
-        let group = take_group(&mut lock(&shared.queue));
-        let Some(group) = group else { break };
-        let events: usize = group.iter().map(Request::len).sum();
-        {
-            let mut writer = lock(&shared.writer);
-            let heavy = events >= HEAVY_GROUP_EVENTS
-                || writer.core.durability == Durability::Full
-                || writer.core.check.due(events);
-            if heavy && can_block_in_place() {
-                tokio::task::block_in_place(|| writer.commit(group, true));
-            } else {
-                writer.commit(group, true);
-            }
+        commit_next_group(&shared);
+        if end_if_idle(&shared) {
+            break;
         }
-        // Let the runtime's other tasks run between groups; the next group
-        // is whatever arrived meanwhile.
-        let more = !lock(&shared.queue).requests.is_empty();
-        if more {
-            tokio::task::yield_now().await;
-        }
+        tokio::task::yield_now().await;
     }
     guard.finished = true;
 }
 
-/// The next group to commit, or `None` (and the flush marked over) when
-/// nothing is queued.
+/// Commits the requests at the front of the queue (up to
+/// [`MAX_GROUP_EVENTS`]) in one transaction.
+fn commit_next_group(shared: &Shared) {
+    let Some(group) = take_group(&mut lock(&shared.queue)) else {
+        return;
+    };
+    let events: usize = group.iter().map(Request::len).sum();
+    let mut writer = lock(&shared.writer);
+    let heavy = events >= HEAVY_GROUP_EVENTS
+        || writer.core.durability == Durability::Full
+        || writer.core.check.due(events);
+    if heavy && can_block_in_place() {
+        tokio::task::block_in_place(|| writer.commit(group, true));
+    } else {
+        writer.commit(group, true);
+    }
+}
+
+/// The next group to commit, or `None` when nothing is queued.
 fn take_group(queue: &mut Queue) -> Option<Vec<Request>> {
     let mut group = Vec::new();
     let mut size = 0;
@@ -309,12 +326,21 @@ fn take_group(queue: &mut Queue) -> Option<Vec<Request>> {
         size += next.len();
         group.extend(queue.requests.pop_front());
     }
-    if group.is_empty() {
-        queue.flushing = false;
-        None
-    } else {
-        Some(group)
+    (!group.is_empty()).then_some(group)
+}
+
+/// Ends the flush if nothing is queued (waking [`WriterHandle::stop`]);
+/// `false` when there is more to write.
+fn end_if_idle(shared: &Shared) -> bool {
+    let mut queue = lock(&shared.queue);
+    if !queue.requests.is_empty() {
+        return false;
     }
+    queue.flushing = false;
+    if queue.closed {
+        shared.idle.notify_waiters();
+    }
+    true
 }
 
 /// `block_in_place` exists only on the multi-threaded runtime.
@@ -323,9 +349,8 @@ fn can_block_in_place() -> bool {
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
-/// Ends a flush: wakes [`WriterHandle::stop`]; and should the flush have
-/// panicked, refuses what is still queued rather than leaving it waiting
-/// forever.
+/// Should a flush panic, refuses what is still queued rather than leaving
+/// it waiting forever, and ends the flush.
 struct FlushGuard<'a> {
     shared: &'a Shared,
     finished: bool,
@@ -333,18 +358,17 @@ struct FlushGuard<'a> {
 
 impl Drop for FlushGuard<'_> {
     fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
         let mut queue = lock(&self.shared.queue);
-        if !self.finished {
-            tracing::error!("writer: a flush failed; refusing further writes");
-            queue.closed = true;
-            queue.flushing = false;
-            for request in queue.requests.drain(..) {
-                request.fail(storage_error("the writer failed"));
-            }
+        tracing::error!("writer: a flush failed; refusing further writes");
+        queue.closed = true;
+        queue.flushing = false;
+        for request in queue.requests.drain(..) {
+            request.fail(storage_error("the writer failed"));
         }
-        if queue.closed && !queue.flushing {
-            self.shared.idle.notify_waiters();
-        }
+        self.shared.idle.notify_waiters();
     }
 }
 
