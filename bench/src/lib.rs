@@ -36,6 +36,8 @@ pub enum GenError {
     Canonical(#[from] CanonicalError),
     #[error("{0} already exists; refusing to overwrite it")]
     Exists(PathBuf),
+    #[error(transparent)]
+    Store(#[from] pmm_server::store::StoreError),
 }
 
 /// Numbers drafts from 1 and links each to the previous one's hash.
@@ -180,6 +182,18 @@ pub fn write_db(n: usize, seed: u64, path: &Path) -> Result<(), GenError> {
         }
     }
     tx.commit()?;
+    Ok(())
+}
+
+/// Adds to a ledger what pmm-server creates on its first open of a
+/// reference-made file (the kind index, the idempotency table), so that a
+/// server started on it measures a restart, not that one-time migration.
+pub fn add_server_schema(path: &Path) -> Result<(), GenError> {
+    let conn = Connection::open(path)?;
+    pmm_server::store::schema::prepare_writer(
+        &conn,
+        pmm_server::store::schema::Durability::Normal,
+    )?;
     Ok(())
 }
 

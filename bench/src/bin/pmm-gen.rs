@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use pmm_bench::{write_db, write_events, write_jsonl, GenError};
+use pmm_bench::{add_server_schema, write_db, write_events, write_jsonl, GenError};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Format {
@@ -35,6 +35,11 @@ struct Args {
     /// Output file (`-` for stdout; not for `db`).
     #[arg(long, short)]
     out: PathBuf,
+    /// With `--format db`: also create what pmm-server adds when it first
+    /// opens a reference-made ledger (the kind index, the idempotency
+    /// table), so that starting a server on it measures a restart.
+    #[arg(long)]
+    server_schema: bool,
 }
 
 fn writer(path: &PathBuf) -> Result<Box<dyn Write>, GenError> {
@@ -54,7 +59,13 @@ fn run(args: &Args) -> Result<(), GenError> {
     match args.format {
         Format::Events => write_events(args.events, args.seed, writer(&args.out)?),
         Format::Jsonl => write_jsonl(args.events, args.seed, writer(&args.out)?),
-        Format::Db => write_db(args.events, args.seed, &args.out),
+        Format::Db => {
+            write_db(args.events, args.seed, &args.out)?;
+            if args.server_schema {
+                add_server_schema(&args.out)?;
+            }
+            Ok(())
+        }
     }
 }
 
