@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
 
-use crate::api::convert::ProjectionPage;
 use crate::config::Config;
 use crate::event::Event;
 use crate::hub::Hub;
 use crate::mind::{Mind, Snapshot};
 use crate::rules::embedding::{embed, EMBED_DIM};
+use crate::rules::projection::ProjectionPage;
 use crate::rules::{ChainStatus, ContextParams, Fold, State};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::writer::{self, WriterHandle};
@@ -55,8 +55,8 @@ pub struct Caches {
     pub history: Cache<i64, Arc<Snapshot>>,
     /// Context blocks by head and parameters (each new head is a new key).
     pub contexts: Cache<ContextKey, Arc<String>>,
-    /// GetProjection answers by (as of id, strict): they grow with the
-    /// ledger (every expired commitment), so each is built once per head.
+    /// GetProjection answers by (as of id, strict, page), each built once
+    /// per head.
     pub projections: Cache<(i64, bool, ProjectionPage), Arc<pmm::v1::GetProjectionResponse>>,
 }
 

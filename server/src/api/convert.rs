@@ -9,6 +9,7 @@ use super::status::invalid;
 use crate::chain::{self, PreparedHash};
 use crate::config::Config;
 use crate::mind::Snapshot;
+use crate::rules::projection::ProjectionPage;
 use crate::rules::{ContextParams, Projection};
 use crate::store::writer::{ImportRow, NewEvent};
 use crate::store::{Head, Row};
@@ -272,31 +273,22 @@ pub fn identity(p: &Projection) -> v1::Identity {
     }
 }
 
-/// Which expired commitments and warnings a GetProjection returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ProjectionPage {
-    pub expired_skip: usize,
-    pub expired_limit: usize,
-    pub warnings_skip: usize,
-    pub warnings_limit: usize,
-}
-
 /// What a GetProjection returns of the lists that grow with the ledger when
 /// it does not say.
 const DEFAULT_PROJECTION_LIMIT: u32 = 20;
 
-impl ProjectionPage {
-    pub fn of(req: &v1::GetProjectionRequest, config: &Config) -> ProjectionPage {
-        let limit = |asked: Option<u32>| {
-            (asked.unwrap_or(DEFAULT_PROJECTION_LIMIT) as usize).min(config.max_page_size)
-        };
-        let skip = |asked: u64| usize::try_from(asked).unwrap_or(usize::MAX);
-        ProjectionPage {
-            expired_skip: skip(req.expired_skip),
-            expired_limit: limit(req.expired_limit),
-            warnings_skip: skip(req.warnings_skip),
-            warnings_limit: limit(req.warnings_limit),
-        }
+/// The parts of the expired commitments and warnings a GetProjection asks
+/// for (defaults applied, limits capped at the page size).
+pub fn projection_page(req: &v1::GetProjectionRequest, config: &Config) -> ProjectionPage {
+    let limit = |asked: Option<u32>| {
+        (asked.unwrap_or(DEFAULT_PROJECTION_LIMIT) as usize).min(config.max_page_size)
+    };
+    let skip = |asked: u64| usize::try_from(asked).unwrap_or(usize::MAX);
+    ProjectionPage {
+        expired_skip: skip(req.expired_skip),
+        expired_limit: limit(req.expired_limit),
+        warnings_skip: skip(req.warnings_skip),
+        warnings_limit: limit(req.warnings_limit),
     }
 }
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use pmm::v1::{self, mind_server::Mind};
 use tonic::{Request, Response, Status};
 
-use super::convert::ProjectionPage;
 use super::{blocking, convert, status, Gate};
 use crate::engine::Engine;
 use crate::mind::Snapshot;
@@ -179,7 +178,7 @@ impl Mind for MindService {
         let engine = self.engine()?;
         let req = request.into_inner();
         let s = snapshot(&engine, as_of("as_of_id", req.as_of_id)?).await?;
-        let page = ProjectionPage::of(&req, &engine.config);
+        let page = convert::projection_page(&req, &engine.config);
         let key = (s.as_of_id(), req.strict, page);
         let response = engine.caches.projections.get_or_insert_with(&key, || {
             let (projection, strict_error) = if req.strict {

@@ -60,6 +60,17 @@ struct ExpiredCommitment {
     record: Arc<Value>,
 }
 
+/// Which part of the lists that only grow (expired commitments, warnings)
+/// to read out: leaving out the `*_skip` most recent, the `*_limit` most
+/// recent of the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProjectionPage {
+    pub expired_skip: usize,
+    pub expired_limit: usize,
+    pub warnings_skip: usize,
+    pub warnings_limit: usize,
+}
+
 /// The projection fold. `strict` bounds trait deltas and turns the
 /// invariant breaches into errors (SPEC §2).
 #[derive(Clone, Debug)]
