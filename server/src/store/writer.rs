@@ -175,7 +175,7 @@ pub struct WriterHandle {
 
 struct Shared {
     queue: Mutex<Queue>,
-    /// Locked only by the one running flush.
+    /// Locked only by the one running flush (never contended).
     writer: Mutex<Writer>,
     /// Bounds the requests queued or being written; callers wait for a slot.
     slots: Semaphore,
@@ -192,7 +192,8 @@ impl std::fmt::Debug for Shared {
 #[derive(Default)]
 struct Queue {
     requests: VecDeque<Request>,
-    /// A flush task is scheduled or running (it empties `requests`).
+    /// A flush is running, on a caller's task or its own: it empties
+    /// `requests` before clearing this.
     flushing: bool,
     /// Stopping: new requests are refused.
     closed: bool,
