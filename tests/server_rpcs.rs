@@ -430,13 +430,7 @@ async fn verify_chain_reports_the_first_tampered_row_of_a_long_ledger() {
         let events = (0..100)
             .map(|i| input("user", &format!("event {b}.{i}"), r#"{"n": 1.5}"#))
             .collect();
-        s.ledger
-            .append(AppendRequest {
-                events,
-                ..Default::default()
-            })
-            .await
-            .expect("append");
+        s.append_batch(events).await;
     }
     let v = s.verify().await;
     assert!(v.ok, "{v:?}");
@@ -477,13 +471,7 @@ async fn projection_returns_the_latest_expired_and_warnings_and_pages_through_th
         };
         events.push(input(end, "", &format!(r#"{{"cid": "c{i}"}}"#)));
     }
-    s.ledger
-        .append(AppendRequest {
-            events,
-            ..Default::default()
-        })
-        .await
-        .expect("append");
+    s.append_batch(events).await;
     let project = |request: v1::GetProjectionRequest| {
         let mut mind = s.mind.clone();
         async move {

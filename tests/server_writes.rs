@@ -20,17 +20,11 @@ async fn batch_gets_consecutive_ids_and_a_valid_chain() {
     let first = s.append("user", "hello", r#"{"b": 1, "a": 2.50}"#).await;
     assert_eq!(first, 1);
     let r = s
-        .ledger
-        .append(AppendRequest {
-            events: vec![
-                input("response", "hi", ""),
-                input("reflection", "I am", r#"{"x": [1, 2]}"#),
-            ],
-            ..Default::default()
-        })
-        .await
-        .expect("append")
-        .into_inner();
+        .append_batch(vec![
+            input("response", "hi", ""),
+            input("reflection", "I am", r#"{"x": [1, 2]}"#),
+        ])
+        .await;
     let ids: Vec<u64> = r.events.iter().map(|e| e.id).collect();
     assert_eq!(ids, [2, 3]);
     assert_eq!(
@@ -337,13 +331,7 @@ async fn check_mode_finds_incremental_state_equal_to_a_rebuild() {
     ];
     for round in 0..6 {
         let events: Vec<_> = mix.iter().map(|(k, c, m)| input(k, c, m)).collect();
-        s.ledger
-            .append(AppendRequest {
-                events,
-                ..Default::default()
-            })
-            .await
-            .expect("batch");
+        s.append_batch(events).await;
         s.append("user", &format!("round {round}"), "{}").await;
     }
     let engine = s
@@ -445,13 +433,7 @@ async fn the_wal_is_checkpointed_into_the_database_in_the_background() {
     let content = "x".repeat(1_000);
     for _ in 0..10 {
         let events = (0..100).map(|_| input("user", &content, "{}")).collect();
-        s.ledger
-            .append(AppendRequest {
-                events,
-                ..Default::default()
-            })
-            .await
-            .expect("append");
+        s.append_batch(events).await;
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while db_size(&s) < before + 1_000_000 {

@@ -385,16 +385,13 @@ mod tests {
     #[test]
     fn the_hash_is_the_sha256_of_the_canonical_payload() {
         let meta = json!({"z": [1.5, "\u{e9}"], "a": {"y": null, "b": true}});
+        let (ts, kind, content) = (
+            "2026-01-01T00:00:00.5+00:00",
+            "user_message",
+            "h\u{e9}llo \"x\"",
+        );
         for (id, prev) in [(1, None), (42, Some("ab".repeat(32)))] {
-            let payload = canonical_payload(
-                id,
-                "2026-01-01T00:00:00.5+00:00",
-                "user_message",
-                "h\u{e9}llo \"x\"",
-                &meta,
-                prev.as_deref(),
-            )
-            .unwrap();
+            let payload = canonical_payload(id, ts, kind, content, &meta, prev.as_deref()).unwrap();
             assert_eq!(
                 payload,
                 format!(
@@ -403,15 +400,7 @@ mod tests {
                         .map_or("null".to_string(), |h| format!("\"{h}\""))
                 )
             );
-            let hash = event_hash(
-                id,
-                "2026-01-01T00:00:00.5+00:00",
-                "user_message",
-                "h\u{e9}llo \"x\"",
-                &meta,
-                prev.as_deref(),
-            )
-            .unwrap();
+            let hash = event_hash(id, ts, kind, content, &meta, prev.as_deref()).unwrap();
             assert_eq!(hash, hex::encode(Sha256::digest(payload.as_bytes())));
         }
     }

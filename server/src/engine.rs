@@ -401,13 +401,12 @@ pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, St
         let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH));
         match work_out.try_send(full) {
             Ok(()) => linker.pending.push_back(Checked::AtWorker),
-            Err(std::sync::mpsc::TrySendError::Full(full)) => {
-                linker.pending.push_back(Checked::Here(check_rows(full)));
-            }
-            // The worker is gone (it cannot fail but by panicking).
-            Err(std::sync::mpsc::TrySendError::Disconnected(full)) => {
-                linker.pending.push_back(Checked::Here(check_rows(full)));
-            }
+            // The worker is busy, or gone (it fails only by panicking):
+            // check the batch here.
+            Err(
+                std::sync::mpsc::TrySendError::Full(full)
+                | std::sync::mpsc::TrySendError::Disconnected(full),
+            ) => linker.pending.push_back(Checked::Here(check_rows(full))),
         }
         linker.link_ready(MAX_PENDING_BATCHES);
         Ok(())

@@ -77,16 +77,22 @@ impl TestServer {
 
     /// Appends one event, returning its id.
     pub async fn append(&mut self, kind: &str, content: &str, meta: &str) -> u64 {
-        let response = self
-            .ledger
+        self.append_batch(vec![input(kind, content, meta)])
+            .await
+            .events[0]
+            .id
+    }
+
+    /// Appends events in one request (no other option set).
+    pub async fn append_batch(&mut self, events: Vec<EventInput>) -> v1::AppendResponse {
+        self.ledger
             .append(v1::AppendRequest {
-                events: vec![input(kind, content, meta)],
+                events,
                 ..Default::default()
             })
             .await
             .expect("append")
-            .into_inner();
-        response.events[0].id
+            .into_inner()
     }
 
     /// VerifyChain over the whole ledger.

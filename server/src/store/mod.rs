@@ -44,12 +44,8 @@ impl Row {
         })
     }
 
-    /// The row as the rules see it (meta parsed, key order kept).
-    pub fn to_event(&self) -> Result<Event, StoreError> {
-        Ok(self.event_with_meta(self.parse_meta()?))
-    }
-
-    /// Like [`Row::to_event`], consuming the row (no copies of its texts).
+    /// The row as the rules see it (meta parsed, key order kept), consuming
+    /// the row (no copies of its texts).
     pub fn into_event(self) -> Result<Event, StoreError> {
         let meta = self.parse_meta()?;
         Ok(Event {
