@@ -60,10 +60,7 @@ async fn not_serving_and_unavailable_until_the_rebuild_is_done() {
     write_ledger(&db, 200_000);
     let mut config = Config::for_db(&db);
     config.addr = "127.0.0.1:0".parse().expect("addr");
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .expect("bind");
-    let mut running = server::start(config, listener).await.expect("start");
+    let mut running = server::bind_and_start(config).await.expect("start");
     let channel = Channel::from_shared(format!("http://{}", running.addr))
         .expect("uri")
         .connect()

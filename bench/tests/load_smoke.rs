@@ -35,10 +35,7 @@ async fn every_scenario_runs_and_reports_what_happened() {
     pmm_bench::write_db(SEED_EVENTS, 3, &db).expect("generate ledger");
     let mut config = Config::for_db(&db);
     config.addr = "127.0.0.1:0".parse().expect("addr");
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .expect("bind");
-    let mut running = server::start(config, listener).await.expect("start");
+    let mut running = server::bind_and_start(config).await.expect("start");
     running.ready().await.expect("ready");
     let addr = running.addr.to_string();
 

@@ -19,10 +19,7 @@ impl Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_db(dir.path().join("pmm.db"));
         config.addr = "127.0.0.1:0".parse().expect("addr");
-        let listener = tokio::net::TcpListener::bind(config.addr)
-            .await
-            .expect("bind");
-        let mut running = server::start(config, listener).await.expect("start");
+        let mut running = server::bind_and_start(config).await.expect("start");
         running.ready().await.expect("ready");
         Server {
             addr: format!("http://{}", running.addr),

@@ -28,11 +28,9 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
-    tracing::info!(addr = %listener.local_addr()?, db = %config.db.display(), "listening");
-    let mut running = server::start(config, listener).await?;
+    let db = config.db.display().to_string();
+    let mut running = server::bind_and_start(config).await?;
+    tracing::info!(addr = %running.addr, db = %db, "listening");
     tokio::select! {
         result = running.ready() => {
             // A start-up failure ends the server; success keeps serving.

@@ -37,6 +37,11 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("start-up task failed: {0}")]
     Join(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A server started by [`start`].
@@ -110,6 +115,18 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     ] {
         reporter.set_service_status(name, status).await;
     }
+}
+
+/// Listens on `config.addr` (port 0: any free port, see [`Running::addr`])
+/// and starts serving there.
+pub async fn bind_and_start(config: Config) -> Result<Running, ServeError> {
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: config.addr,
+            source,
+        })?;
+    start(config, listener).await
 }
 
 /// Starts serving on `listener` and opens the ledger in the background.

@@ -55,10 +55,7 @@ impl TestServer {
         let mut config = Config::for_db(&db);
         config.addr = "127.0.0.1:0".parse().expect("addr");
         adjust(&mut config);
-        let listener = tokio::net::TcpListener::bind(config.addr)
-            .await
-            .expect("bind");
-        let mut running = server::start(config, listener).await.expect("start");
+        let mut running = server::bind_and_start(config).await.expect("start");
         running.ready().await.expect("ready");
         let channel = Channel::from_shared(format!("http://{}", running.addr))
             .expect("uri")
