@@ -35,6 +35,12 @@ pub mod v1 {
     pub const SERVICE_NAMES: [&str; 2] = [ledger_server::SERVICE_NAME, mind_server::SERVICE_NAME];
 }
 
+/// Trailer of a write that lost a race (ABORTED, FAILED_PRECONDITION):
+/// the ledger's current last id.
+pub const TRAILER_LAST_ID: &str = "pmm-last-id";
+/// Trailer of a write that lost a race: the ledger's current last hash.
+pub const TRAILER_LAST_HASH: &str = "pmm-last-hash";
+
 #[cfg(test)]
 mod tests {
     use super::v1;

@@ -403,7 +403,8 @@ async fn a_reference_ledger_keeps_its_chain_when_appended_to() {
 #[tokio::test]
 async fn full_durability_is_reported_and_commits_persist() {
     let mut s =
-        TestServer::start_with(|c| c.durability = pmm_server::config::DurabilityArg::Full).await;
+        TestServer::start_with(|c| c.durability = pmm_server::store::schema::Durability::Full)
+            .await;
     s.append("user", "durable", "{}").await;
     let stats = s
         .ledger

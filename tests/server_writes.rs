@@ -334,13 +334,13 @@ async fn check_mode_finds_incremental_state_equal_to_a_rebuild() {
         s.append_batch(events).await;
         s.append("user", &format!("round {round}"), "{}").await;
     }
-    let engine = s
+    let ledger = s
         .running
         .as_ref()
         .and_then(|r| r.gate.get())
-        .expect("engine")
+        .expect("ledger")
         .clone();
-    let stats = &engine.writer.stats;
+    let stats = ledger.sequencer_stats();
     assert!(
         stats.fold_checks.load(Ordering::Relaxed) >= 5,
         "the check ran"

@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use pmm_server::chain::{event_hash, CanonicalError};
-use pmm_server::event::Event;
+use pmm_server::event::{Event, ParsedMeta};
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use serde_json::Value;
@@ -69,9 +69,10 @@ impl Chainer {
             ts: d.ts,
             kind: d.kind.to_string(),
             content: d.content,
-            meta: d.meta,
+            meta_text: d.meta.to_string(),
             prev_hash: self.prev_hash.replace(hash.clone()),
             hash: Some(hash),
+            parsed: ParsedMeta::given(d.meta),
         })
     }
 }
@@ -136,7 +137,7 @@ pub fn write_jsonl(n: usize, seed: u64, mut out: impl Write) -> Result<(), GenEr
             ts: &ev.ts,
             kind: &ev.kind,
             content: &ev.content,
-            meta: &ev.meta,
+            meta: ev.meta(),
             prev_hash: ev.prev_hash.as_deref(),
             hash: ev.hash.as_deref(),
         };
@@ -169,13 +170,12 @@ pub fn write_db(n: usize, seed: u64, path: &Path) -> Result<(), GenError> {
         )?;
         for ev in chained(n, seed) {
             let ev = ev?;
-            let meta = serde_json::to_string(&ev.meta)?;
             insert.execute(params![
                 ev.id,
                 ev.ts,
                 ev.kind,
                 ev.content,
-                meta,
+                ev.meta_text,
                 ev.prev_hash,
                 ev.hash
             ])?;

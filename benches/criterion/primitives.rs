@@ -32,7 +32,7 @@ fn primitives(c: &mut Criterion) {
             &ev.ts,
             &ev.kind,
             &ev.content,
-            &ev.meta,
+            ev.meta(),
             ev.prev_hash.as_deref(),
         )
         .expect("canonical");

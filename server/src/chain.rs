@@ -265,7 +265,7 @@ pub fn hash_of(ev: &Event) -> Result<String, CanonicalError> {
         &ev.ts,
         &ev.kind,
         &ev.content,
-        &ev.meta,
+        ev.meta(),
         ev.prev_hash.as_deref(),
     )
 }
@@ -479,14 +479,16 @@ mod tests {
         let mut rows = Vec::new();
         let mut prev: Option<String> = None;
         for id in 1..=3 {
+            let meta = json!({"k": id});
             let mut ev = Event {
                 id,
                 ts: "2025-09-29T12:00:00+00:00".into(),
                 kind: "user".into(),
                 content: format!("hello {id}"),
-                meta: json!({"k": id}),
+                meta_text: meta.to_string(),
                 prev_hash: prev.clone(),
                 hash: None,
+                parsed: crate::event::ParsedMeta::given(meta),
             };
             ev.hash = Some(hash_of(&ev).unwrap());
             prev = ev.hash.clone();

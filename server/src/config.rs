@@ -4,28 +4,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
+use crate::ledger::handle::LedgerConfig;
 use crate::store::schema::Durability;
-
-/// How SQLite makes commits durable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
-pub enum DurabilityArg {
-    /// synchronous=NORMAL: a commit survives a process crash.
-    #[default]
-    Normal,
-    /// synchronous=FULL: a commit survives power loss.
-    Full,
-}
-
-impl From<DurabilityArg> for Durability {
-    fn from(d: DurabilityArg) -> Self {
-        match d {
-            DurabilityArg::Normal => Durability::Normal,
-            DurabilityArg::Full => Durability::Full,
-        }
-    }
-}
 
 /// The pmm gRPC server.
 #[derive(Clone, Debug, Parser)]
@@ -45,8 +27,8 @@ pub struct Config {
     pub db: PathBuf,
 
     /// Durability of commits.
-    #[arg(long, env = "PMM_DURABILITY", value_enum, default_value_t = DurabilityArg::Normal)]
-    pub durability: DurabilityArg,
+    #[arg(long, env = "PMM_DURABILITY", value_enum, default_value_t = Durability::Normal)]
+    pub durability: Durability,
 
     /// Read connections in the pool.
     #[arg(long, env = "PMM_READ_POOL", default_value_t = 8)]
@@ -95,11 +77,52 @@ pub struct Config {
     pub log: String,
 }
 
+/// The limits requests are checked against (the `limits` of Stats).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_event_bytes: usize,
+    pub max_batch_events: usize,
+    pub max_message_bytes: usize,
+    pub max_page_size: usize,
+    pub max_subscribers: usize,
+    pub max_search_top_k: usize,
+    pub max_tail: usize,
+    pub max_n_reflections: usize,
+}
+
 impl Config {
     /// The defaults, with the ledger at `db` (for tests and embedding).
     pub fn for_db(db: impl Into<PathBuf>) -> Config {
         let mut config = Config::parse_from(["pmm-server"]);
         config.db = db.into();
         config
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_event_bytes: self.max_event_bytes,
+            max_batch_events: self.max_batch_events,
+            max_message_bytes: self.max_message_bytes,
+            max_page_size: self.max_page_size,
+            max_subscribers: self.max_subscribers,
+            max_search_top_k: self.max_search_top_k,
+            max_tail: self.max_tail,
+            max_n_reflections: crate::rules::context::MAX_REFLECTIONS,
+        }
+    }
+
+    /// How the ledger is opened.
+    pub fn ledger(&self) -> LedgerConfig {
+        LedgerConfig {
+            path: self.db.clone(),
+            durability: self.durability,
+            read_pool: self.read_pool,
+            tail_capacity: self.max_tail,
+            subscriber_buffer: self.subscriber_buffer,
+            max_subscribers: self.max_subscribers,
+            write_queue: self.max_batch_events.max(64),
+            verify_folds_every: self.verify_folds_every,
+        }
     }
 }

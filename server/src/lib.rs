@@ -2,10 +2,8 @@
 pub mod api;
 pub mod chain;
 pub mod config;
-pub mod engine;
 pub mod event;
-pub mod hub;
-pub mod mind;
+pub mod ledger;
 pub mod pyfmt;
 pub mod rules;
 pub mod server;

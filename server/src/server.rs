@@ -20,11 +20,11 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
 
+use crate::api::gate::Gate;
 use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
-use crate::api::Gate;
 use crate::config::Config;
-use crate::engine::{Engine, OpenError};
+use crate::ledger::handle::{Ledger, OpenError};
 
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +51,7 @@ pub struct Running {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServeError>>,
     /// The start-up task, until someone has awaited it.
-    ready: Option<JoinHandle<Result<Arc<Engine>, ServeError>>>,
+    ready: Option<JoinHandle<Result<Arc<Ledger>, ServeError>>>,
 }
 
 impl Running {
@@ -89,10 +89,10 @@ impl Running {
                 .map(|_| ()),
             None => Ok(()),
         };
-        if let Some(engine) = self.gate.get() {
+        if let Some(ledger) = self.gate.get() {
             // No call is in flight any more: the writer finishes what is
             // queued and stops.
-            engine.stop_writer().await;
+            ledger.stop_writer().await;
         }
         served?;
         opened
@@ -151,11 +151,13 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    let limit = config.max_message_bytes;
-    let ledger = v1::ledger_server::LedgerServer::new(LedgerService::new(Arc::clone(&gate)))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
-    let mind = v1::mind_server::MindServer::new(MindService::new(Arc::clone(&gate)))
+    let limits = config.limits();
+    let limit = limits.max_message_bytes;
+    let ledger =
+        v1::ledger_server::LedgerServer::new(LedgerService::new(Arc::clone(&gate), limits))
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+    let mind = v1::mind_server::MindServer::new(MindService::new(Arc::clone(&gate), limits))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
 
@@ -166,16 +168,17 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
         tokio::spawn(async move {
             let path = config.db.display().to_string();
             let opener = Arc::clone(&gate);
-            let engine =
-                tokio::task::spawn_blocking(move || Engine::open(config, &opener.progress))
+            let ledger_config = config.ledger();
+            let ledger =
+                tokio::task::spawn_blocking(move || Ledger::open(ledger_config, &opener.progress))
                     .await
                     .map_err(|e| ServeError::Join(e.to_string()))?
                     .map_err(|source| ServeError::Open { path, source })?;
-            let engine = Arc::new(engine);
-            gate.open(Arc::clone(&engine));
+            let ledger = Arc::new(ledger);
+            gate.open(Arc::clone(&ledger));
             set_health(&health, ServingStatus::Serving).await;
             tracing::info!("serving");
-            Ok(engine)
+            Ok(ledger)
         })
     };
 
@@ -186,8 +189,8 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
             let _ = shutdown_rx.await;
             tracing::info!("shutting down: finishing in-flight calls");
             set_health(&health, ServingStatus::NotServing).await;
-            if let Some(engine) = gate.get() {
-                engine.shut_down();
+            if let Some(ledger) = gate.get() {
+                ledger.shut_down();
             }
         }
     };

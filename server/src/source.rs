@@ -156,8 +156,9 @@ pub fn event_from_row(row: &rusqlite::Row<'_>) -> Result<Event, RowError> {
         ts: row.get(1)?,
         kind: row.get(2)?,
         content: row.get(3)?,
-        meta,
+        meta_text,
         prev_hash: row.get(5)?,
         hash: row.get(6)?,
+        parsed: crate::event::ParsedMeta::given(meta),
     })
 }

@@ -58,13 +58,11 @@ impl Default for ContextParams {
     }
 }
 
-/// Why a block cannot be rendered.
+/// Why a block cannot be rendered: the stage it shows cannot be computed.
+/// (Parameters are checked where requests are validated: a block shows at
+/// most [`MAX_REFLECTIONS`] reflections and a tail of at most the window.)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContextError {
-    #[error("n_reflections {0} is above the maximum of {MAX_REFLECTIONS}")]
-    TooManyReflections(usize),
-    #[error("tail of {requested} rows is above the window of {capacity} rows kept")]
-    TailTooLong { requested: usize, capacity: usize },
     #[error(transparent)]
     Telemetry(#[from] TelemetryError),
 }
@@ -149,20 +147,14 @@ impl TailWindow {
         }
     }
 
-    /// Folds the last `n` rows into fresh state, as if they were the whole
-    /// ledger. Costs O(n).
-    pub fn fold_last(&self, n: usize) -> Result<ContextFolds, ContextError> {
-        if n > self.capacity {
-            return Err(ContextError::TailTooLong {
-                requested: n,
-                capacity: self.capacity,
-            });
-        }
+    /// Folds the last `n` rows (at most the window) into fresh state, as if
+    /// they were the whole ledger. Costs O(n).
+    pub fn fold_last(&self, n: usize) -> ContextFolds {
         let mut folds = ContextFolds::default();
         for ev in self.rows.iter().skip(self.rows.len().saturating_sub(n)) {
             folds.apply(ev);
         }
-        Ok(folds)
+        folds
     }
 }
 
@@ -238,9 +230,6 @@ fn apply_budget(items: Vec<String>, budget: usize) -> Vec<String> {
 
 /// Renders a context block from folded state.
 pub fn render(folds: &ContextFolds, params: &ContextParams) -> Result<String, ContextError> {
-    if params.n_reflections > MAX_REFLECTIONS {
-        return Err(ContextError::TooManyReflections(params.n_reflections));
-    }
     let p = &folds.projection;
     let name = match p.name() {
         Some(name) if super::value::truthy(name) => pyfmt::py_str(name),

@@ -203,7 +203,7 @@ impl State {
     ) -> Result<String, ContextError> {
         match tail {
             None => self.whole.render(params),
-            Some(n) => self.tail.fold_last(n)?.render(params),
+            Some(n) => self.tail.fold_last(n).render(params),
         }
     }
 
@@ -264,9 +264,12 @@ pub(crate) mod test_support {
             ts: format!("2025-09-29T12:00:{:02}+00:00", id % 60),
             kind: kind.to_string(),
             content: content.to_string(),
-            meta: serde_json::from_str(meta).expect("test meta JSON"),
+            meta_text: meta.to_string(),
             prev_hash: None,
             hash: None,
+            parsed: crate::event::ParsedMeta::given(
+                serde_json::from_str(meta).expect("test meta JSON"),
+            ),
         }
     }
 }

@@ -48,7 +48,10 @@ impl Checkpointer {
                     break;
                 }
             })
-            .map_err(|e| StoreError::Schema(format!("cannot start the checkpoint thread: {e}")))?;
+            .map_err(|source| StoreError::Thread {
+                name: "checkpoint",
+                source,
+            })?;
         Ok(Checkpointer {
             stop: Some(stop),
             thread: Some(thread),

@@ -1,10 +1,11 @@
-//! SQLite: the schema (compatible with reference `pmm.db` files), the read
-//! pool, and reads by id, range, kind and tail. The single writer lives in
-//! [`writer`].
+//! SQLite, and nothing else: the schema (compatible with reference `pmm.db`
+//! files), the read pool, reads by id, range, kind and tail, the writes the
+//! sequencer makes ([`write`]), and WAL checkpoints on their own thread
+//! ([`checkpoint`]). It knows rows, never rules, snapshots or subscribers.
 
 pub mod checkpoint;
 pub mod schema;
-pub mod writer;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,72 +13,24 @@ use std::time::Duration;
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params_from_iter, OpenFlags, Row as SqlRow};
-use serde_json::Value;
 
-use crate::event::Event;
+use crate::event::{Event, ParsedMeta};
 
-/// A row as stored: `meta` is the JSON text exactly as appended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Row {
-    pub id: i64,
-    pub ts: String,
-    pub kind: String,
-    pub content: String,
-    pub meta: String,
-    pub prev_hash: Option<String>,
-    pub hash: Option<String>,
-}
-
-/// The columns every row query selects, in [`Row`] order.
+/// The columns every row query selects, in [`event_from_sql`] order.
 pub const ROW_COLUMNS: &str = "id, ts, kind, content, meta, prev_hash, hash";
 
-impl Row {
-    pub fn from_sql(row: &SqlRow<'_>) -> rusqlite::Result<Row> {
-        Ok(Row {
-            id: row.get(0)?,
-            ts: row.get(1)?,
-            kind: row.get(2)?,
-            content: row.get(3)?,
-            meta: row.get(4)?,
-            prev_hash: row.get(5)?,
-            hash: row.get(6)?,
-        })
-    }
-
-    /// The row as the rules see it (meta parsed, key order kept), consuming
-    /// the row (no copies of its texts).
-    pub fn into_event(self) -> Result<Event, StoreError> {
-        let meta = self.parse_meta()?;
-        Ok(Event {
-            id: self.id,
-            ts: self.ts,
-            kind: self.kind,
-            content: self.content,
-            meta,
-            prev_hash: self.prev_hash,
-            hash: self.hash,
-        })
-    }
-
-    pub fn parse_meta(&self) -> Result<Value, StoreError> {
-        serde_json::from_str(&self.meta).map_err(|e| StoreError::BadMeta {
-            id: self.id,
-            reason: e.to_string(),
-        })
-    }
-
-    /// The row as an event, with its meta already parsed.
-    pub fn event_with_meta(&self, meta: Value) -> Event {
-        Event {
-            id: self.id,
-            ts: self.ts.clone(),
-            kind: self.kind.clone(),
-            content: self.content.clone(),
-            meta,
-            prev_hash: self.prev_hash.clone(),
-            hash: self.hash.clone(),
-        }
-    }
+/// A row selected as [`ROW_COLUMNS`]; its meta is parsed on first use.
+pub fn event_from_sql(row: &SqlRow<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: row.get(0)?,
+        ts: row.get(1)?,
+        kind: row.get(2)?,
+        content: row.get(3)?,
+        meta_text: row.get(4)?,
+        prev_hash: row.get(5)?,
+        hash: row.get(6)?,
+        parsed: ParsedMeta::on_first_use(),
+    })
 }
 
 /// Storage errors.
@@ -92,20 +45,15 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("row {id}: stored meta is not valid JSON: {reason}")]
-    BadMeta { id: i64, reason: String },
-    #[error("{0}")]
-    Schema(String),
-}
-
-/// The last row of the ledger.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Head {
-    /// 0 when the ledger is empty.
-    pub last_id: i64,
-    pub last_hash: Option<String>,
-    pub last_ts: Option<String>,
-    pub count: u64,
+    #[error("cannot switch the database to WAL mode (journal_mode is {mode})")]
+    NotWal { mode: String },
+    #[error("table events lacks column(s) {missing}; not a pmm ledger")]
+    NotALedger { missing: String },
+    #[error("cannot start the {name} thread: {source}")]
+    Thread {
+        name: &'static str,
+        source: std::io::Error,
+    },
 }
 
 /// Reading direction of a page.
@@ -117,12 +65,12 @@ pub enum Direction {
 
 /// A page request: ids within `[start, end]` (in reading order), kinds.
 #[derive(Clone, Debug)]
-pub struct PageQuery<'a> {
+pub struct PageQuery {
     pub start: i64,
     /// Inclusive bound in the reading direction, if any.
     pub end: Option<i64>,
     pub direction: Direction,
-    pub kinds: &'a [String],
+    pub kinds: Vec<String>,
     pub limit: usize,
 }
 
@@ -176,20 +124,27 @@ impl Store {
         Ok(self.pool.get()?)
     }
 
+    /// Number of rows.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        let conn = self.conn()?;
+        let n: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
     /// One row by id.
-    pub fn get(&self, id: i64) -> Result<Option<Row>, StoreError> {
+    pub fn get(&self, id: i64) -> Result<Option<Event>, StoreError> {
         let conn = self.conn()?;
         let mut stmt =
             conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM events WHERE id = ?1"))?;
         let mut rows = stmt.query([id])?;
         Ok(match rows.next()? {
-            Some(row) => Some(Row::from_sql(row)?),
+            Some(row) => Some(event_from_sql(row)?),
             None => None,
         })
     }
 
     /// A page of rows in the requested direction.
-    pub fn page(&self, q: &PageQuery<'_>) -> Result<Vec<Row>, StoreError> {
+    pub fn page(&self, q: &PageQuery) -> Result<Vec<Event>, StoreError> {
         let conn = self.conn()?;
         let (cmp_start, cmp_end, order) = match q.direction {
             Direction::Forward => (">=", "<=", "ASC"),
@@ -202,7 +157,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM events WHERE id {cmp_start} ? {end_clause} AND {} ORDER BY id {order} LIMIT ?",
-            kinds_clause(q.kinds)
+            kinds_clause(&q.kinds)
         );
         let mut params: Vec<rusqlite::types::Value> = vec![q.start.into()];
         if let Some(end) = q.end {
@@ -211,7 +166,7 @@ impl Store {
         params.extend(q.kinds.iter().map(|k| k.clone().into()));
         params.push((q.limit as i64).into());
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(params), Row::from_sql)?;
+        let rows = stmt.query_map(params_from_iter(params), event_from_sql)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -221,12 +176,12 @@ impl Store {
         after: i64,
         kinds: &[String],
         limit: usize,
-    ) -> Result<Vec<Row>, StoreError> {
+    ) -> Result<Vec<Event>, StoreError> {
         self.page(&PageQuery {
             start: after.saturating_add(1),
             end: None,
             direction: Direction::Forward,
-            kinds,
+            kinds: kinds.to_vec(),
             limit,
         })
     }
@@ -237,7 +192,7 @@ impl Store {
         &self,
         from: i64,
         to: i64,
-        mut f: impl FnMut(Row) -> Result<(), E>,
+        mut f: impl FnMut(Event) -> Result<(), E>,
     ) -> Result<(), E> {
         let conn = self.conn()?;
         let mut stmt = conn
@@ -247,7 +202,7 @@ impl Store {
             .map_err(StoreError::from)?;
         let mut rows = stmt.query([from, to]).map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
-            f(Row::from_sql(row).map_err(StoreError::from)?)?;
+            f(event_from_sql(row).map_err(StoreError::from)?)?;
         }
         Ok(())
     }

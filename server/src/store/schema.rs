@@ -6,13 +6,14 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-/// SQLite `synchronous` setting of the writer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// How SQLite makes commits durable (the writer's `synchronous` setting);
+/// also the `--durability` flag's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Durability {
-    /// `synchronous = NORMAL`: survives a process crash.
+    /// synchronous=NORMAL: a commit survives a process crash.
     #[default]
     Normal,
-    /// `synchronous = FULL`: survives power loss.
+    /// synchronous=FULL: a commit survives power loss.
     Full,
 }
 
@@ -49,9 +50,7 @@ pub fn prepare_writer(conn: &Connection, durability: Durability) -> Result<(), S
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Schema(format!(
-            "cannot switch the database to WAL mode (journal_mode is {mode})"
-        )));
+        return Err(StoreError::NotWal { mode });
     }
     conn.pragma_update(None, "synchronous", synchronous(durability))?;
     // Checkpoints run on their own thread (see `checkpoint.rs`), not inside
@@ -74,9 +73,8 @@ fn check_columns(conn: &Connection) -> Result<(), StoreError> {
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(StoreError::Schema(format!(
-            "table events lacks column(s) {}; not a pmm ledger",
-            missing.join(", ")
-        )))
+        Err(StoreError::NotALedger {
+            missing: missing.join(", "),
+        })
     }
 }

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::mind::Mind;
-use crate::store::writer::RowSink;
-use crate::store::{Head, Row, Store, StoreError};
+use super::head::Head;
+use super::snapshot::Published;
+use crate::event::Event;
+use crate::store::{Store, StoreError};
 
 /// Rows read from SQLite per catch-up query.
 const CATCH_UP_PAGE: usize = 1024;
@@ -47,7 +48,7 @@ pub struct Spec {
 /// One message of a subscription.
 #[derive(Clone, Debug)]
 pub enum Item {
-    Event(Arc<Row>),
+    Event(Arc<Event>),
     /// Catch-up done: every matching row with id <= position was sent.
     CaughtUp {
         position: i64,
@@ -77,7 +78,7 @@ pub enum HubError {
 /// The live fan-out of committed rows.
 #[derive(Debug)]
 pub struct Hub {
-    live: broadcast::Sender<Arc<Row>>,
+    live: broadcast::Sender<Arc<Event>>,
     subscribers: Arc<AtomicUsize>,
     max_subscribers: usize,
     shutdown: watch::Sender<bool>,
@@ -105,8 +106,9 @@ impl Hub {
         }
     }
 
-    /// The writer's sink: each committed row goes to every live subscriber.
-    pub fn sink(&self) -> RowSink {
+    /// The sequencer's sink: each committed row goes to every live
+    /// subscriber.
+    pub fn sink(&self) -> Box<dyn Fn(Arc<Event>) + Send + 'static> {
         let live = self.live.clone();
         Box::new(move |row| {
             // No receivers is fine: nobody is subscribed.
@@ -129,7 +131,7 @@ impl Hub {
         &self,
         spec: Spec,
         store: Store,
-        mind: Arc<Mind>,
+        published: Arc<Published>,
     ) -> Result<mpsc::Receiver<Result<Item, HubError>>, HubError> {
         if *self.shutdown.borrow() {
             return Err(HubError::ShuttingDown);
@@ -142,7 +144,7 @@ impl Hub {
         // Live first, then the head: nothing committed after this point can
         // be missed.
         let live = self.live.subscribe();
-        let head = mind.snapshot().head.clone();
+        let head = published.snapshot().head.clone();
         let cursor = match spec.start {
             Start::FromStart => 0,
             Start::OnlyNew => head.last_id,
@@ -158,7 +160,7 @@ impl Hub {
         let producer = Producer {
             spec,
             store,
-            mind,
+            published,
             live,
             shutdown: self.shutdown.subscribe(),
             tx,
@@ -174,8 +176,8 @@ impl Hub {
 struct Producer {
     spec: Spec,
     store: Store,
-    mind: Arc<Mind>,
-    live: broadcast::Receiver<Arc<Row>>,
+    published: Arc<Published>,
+    live: broadcast::Receiver<Arc<Event>>,
     shutdown: watch::Receiver<bool>,
     tx: mpsc::Sender<Result<Item, HubError>>,
     /// Every matching row with id <= cursor has been sent.
@@ -197,7 +199,7 @@ impl Producer {
         self.tx.send(item).await.map_err(|_| Gone)
     }
 
-    fn wants(&self, row: &Row) -> bool {
+    fn wants(&self, row: &Event) -> bool {
         self.spec.kinds.is_empty() || self.spec.kinds.contains(&row.kind)
     }
 
@@ -205,7 +207,7 @@ impl Producer {
         if let Err(e) = self.catch_up().await {
             return self.send(Err(e)).await;
         }
-        let head = self.mind.snapshot().head.clone();
+        let head = self.published.snapshot().head.clone();
         self.send(Ok(Item::CaughtUp {
             position: self.cursor,
             head,
@@ -242,7 +244,7 @@ impl Producer {
                     }
                 },
                 _ = tokio::time::sleep(heartbeat), if self.spec.heartbeat.is_some() => {
-                    let head = self.mind.snapshot().head.clone();
+                    let head = self.published.snapshot().head.clone();
                     let position = self.cursor;
                     self.send(Ok(Item::Heartbeat { position, head })).await?;
                 }
@@ -258,7 +260,7 @@ impl Producer {
             if *self.shutdown.borrow() {
                 return Err(HubError::ShuttingDown);
             }
-            let head_before = self.mind.snapshot().head.last_id;
+            let head_before = self.published.snapshot().head.last_id;
             let store = self.store.clone();
             let kinds = self.spec.kinds.clone();
             let after = self.cursor;

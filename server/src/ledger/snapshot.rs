@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+use super::head::Head;
 use crate::rules::State;
-use crate::store::Head;
 
 /// Derived state as of one head.
 #[derive(Clone, Debug)]
@@ -25,13 +25,13 @@ impl Snapshot {
 
 /// The published snapshot of a ledger.
 #[derive(Debug)]
-pub struct Mind {
+pub struct Published {
     current: ArcSwap<Snapshot>,
 }
 
-impl Mind {
+impl Published {
     pub fn new(initial: Snapshot) -> Self {
-        Mind {
+        Published {
             current: ArcSwap::from_pointee(initial),
         }
     }
@@ -41,7 +41,7 @@ impl Mind {
         self.current.load_full()
     }
 
-    /// Publishes a new snapshot (the writer only).
+    /// Publishes a new snapshot (the sequencer only).
     pub(crate) fn publish(&self, snapshot: Arc<Snapshot>) {
         self.current.store(snapshot);
     }

@@ -1,0 +1,127 @@
+//! Every error a call can end with, and the one conversion of it into a
+//! `tonic::Status`. The matches are exhaustive (no `_` arm): a new error
+//! variant forces a decision on its code.
+
+use tonic::metadata::MetadataValue;
+use tonic::{Code, Status};
+
+use super::validate::RequestError;
+use crate::ledger::handle::AsOfError;
+use crate::ledger::head::Head;
+use crate::ledger::hub::HubError;
+use crate::ledger::replay::ReplayError;
+use crate::ledger::sequencer::WriteError;
+use crate::rules::ContextError;
+use crate::store::StoreError;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    #[error(transparent)]
+    Subscribe(#[from] HubError),
+    #[error(transparent)]
+    AsOf(#[from] AsOfError),
+    #[error("stage cannot be computed: {0}")]
+    Context(#[from] ContextError),
+    #[error("no event with id {id} (the ledger's last id is {last_id})")]
+    NotFound { id: i64, last_id: i64 },
+    #[error(
+        "starting up: rebuilding derived state ({folded} of {total} events folded); retry shortly"
+    )]
+    Starting { folded: u64, total: u64 },
+    #[error("worker failed: {0}")]
+    Worker(String),
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Status {
+        let message = e.to_string();
+        match e {
+            Error::Request(RequestError::Invalid { .. }) => Status::invalid_argument(message),
+            Error::Request(RequestError::OverLimit { .. }) => Status::resource_exhausted(message),
+            Error::Write(e) => write(e, message),
+            Error::Store(e) => store(&e, message),
+            Error::Replay(e) => replay(&e, message),
+            Error::Subscribe(e) => match e {
+                HubError::BeyondHead { .. } => Status::out_of_range(message),
+                HubError::TooMany(_) => Status::resource_exhausted(message),
+                HubError::ShuttingDown => Status::unavailable(message),
+                HubError::Store(e) => store(&e, message),
+                HubError::Join(_) => internal(message),
+            },
+            Error::AsOf(e) => match e {
+                AsOfError::BeyondHead { .. } => Status::out_of_range(message),
+                AsOfError::Replay(e) => replay(&e, message),
+            },
+            Error::Context(ContextError::Telemetry(_)) => Status::failed_precondition(message),
+            Error::NotFound { .. } => Status::not_found(message),
+            Error::Starting { .. } => Status::unavailable(message),
+            Error::Worker(_) => internal(message),
+        }
+    }
+}
+
+fn write(e: WriteError, message: String) -> Status {
+    match e {
+        WriteError::Conflict { head, .. } => with_head(Code::Aborted, message, &head),
+        WriteError::PartialRetry { .. } => Status::already_exists(message),
+        WriteError::ChainBroken(_) | WriteError::DanglingKey { .. } => Status::data_loss(message),
+        WriteError::ImportConflict { head, .. } => {
+            with_head(Code::FailedPrecondition, message, &head)
+        }
+        WriteError::ImportInvalid { .. } => Status::invalid_argument(message),
+        WriteError::Storage { .. } | WriteError::WriterFailed => internal(message),
+        WriteError::ShuttingDown => Status::unavailable(message),
+    }
+}
+
+fn store(e: &StoreError, message: String) -> Status {
+    match e {
+        StoreError::Sqlite(_)
+        | StoreError::Pool(_)
+        | StoreError::CreateDir { .. }
+        | StoreError::NotWal { .. }
+        | StoreError::NotALedger { .. }
+        | StoreError::Thread { .. } => internal(message),
+    }
+}
+
+fn replay(e: &ReplayError, message: String) -> Status {
+    match e {
+        ReplayError::Store(e) => store(e, message),
+        ReplayError::UnreadableRow { .. } => Status::data_loss(message),
+        ReplayError::ThreadPanicked { .. } => internal(message),
+    }
+}
+
+/// INTERNAL, logged: the client cannot fix it.
+fn internal(message: String) -> Status {
+    tracing::warn!("internal error: {message}");
+    Status::internal(message)
+}
+
+/// A status carrying the current head in its trailers, for writes that lost
+/// a race.
+fn with_head(code: Code, message: String, head: &Head) -> Status {
+    let mut status = Status::new(code, message);
+    let md = status.metadata_mut();
+    if let Ok(v) = MetadataValue::try_from(head.last_id.to_string()) {
+        md.insert(pmm::TRAILER_LAST_ID, v);
+    }
+    if let Some(v) = head
+        .last_hash
+        .as_ref()
+        .and_then(|h| MetadataValue::try_from(h.as_str()).ok())
+    {
+        md.insert(pmm::TRAILER_LAST_HASH, v);
+    }
+    status
+}

@@ -1,0 +1,318 @@
+//! Domain → protobuf: the shapes of responses. Nothing here decides
+//! anything; it moves domain values into messages.
+
+use pmm::v1;
+
+use crate::chain::{ChainFault, ChainFaultReason};
+use crate::config::Limits;
+use crate::event::Event;
+use crate::ledger::handle::LedgerStats;
+use crate::ledger::head::Head;
+use crate::ledger::hub::Item;
+use crate::ledger::replay::{Verification, VerifyFault};
+use crate::ledger::search::SearchResult;
+use crate::ledger::sequencer::Appended;
+use crate::ledger::snapshot::Snapshot;
+use crate::ledger::views::{IdentityView, ProjectionView};
+use crate::rules::metrics::Adoption;
+use crate::rules::ContextError;
+use crate::store::schema::Durability;
+
+/// An id as the wire carries it (ids are never negative).
+fn wire_id(id: i64) -> u64 {
+    id.max(0) as u64
+}
+
+pub fn event(ev: &Event) -> v1::Event {
+    v1::Event {
+        id: wire_id(ev.id),
+        ts: ev.ts.clone(),
+        kind: ev.kind.clone(),
+        content: ev.content.clone(),
+        meta: ev.meta_text.clone(),
+        prev_hash: ev.prev_hash.clone(),
+        hash: ev.hash.clone().unwrap_or_default(),
+    }
+}
+
+pub fn head(h: &Head) -> v1::LedgerHead {
+    v1::LedgerHead {
+        last_id: wire_id(h.last_id),
+        last_hash: h.last_hash.clone(),
+        count: h.count,
+        last_ts: h.last_ts.clone(),
+    }
+}
+
+pub fn appended(a: &Appended) -> v1::AppendedEvent {
+    v1::AppendedEvent {
+        id: wire_id(a.event.id),
+        ts: a.event.ts.clone(),
+        hash: a.event.hash.clone().unwrap_or_default(),
+        prev_hash: a.event.prev_hash.clone(),
+        deduplicated: a.deduplicated,
+    }
+}
+
+/// One message of a subscription.
+pub fn subscription_item(item: Item) -> v1::SubscribeResponse {
+    use v1::subscribe_response::Item as WireItem;
+    let item = match item {
+        Item::Event(ev) => WireItem::Event(event(&ev)),
+        Item::CaughtUp { position, head: h } => WireItem::CaughtUp(v1::CaughtUp {
+            position: wire_id(position),
+            head: Some(head(&h)),
+        }),
+        Item::Heartbeat { position, head: h } => WireItem::Heartbeat(v1::Heartbeat {
+            position: wire_id(position),
+            head: Some(head(&h)),
+        }),
+    };
+    v1::SubscribeResponse { item: Some(item) }
+}
+
+pub fn identity(i: &IdentityView) -> v1::Identity {
+    let [o, c, e, a, n] = i.traits;
+    v1::Identity {
+        name: i.name.clone(),
+        traits: Some(v1::Traits {
+            openness: o,
+            conscientiousness: c,
+            extraversion: e,
+            agreeableness: a,
+            neuroticism: n,
+        }),
+    }
+}
+
+pub fn projection(p: &ProjectionView) -> v1::GetProjectionResponse {
+    v1::GetProjectionResponse {
+        self_model: p.self_model.as_ref().map(|m| v1::SelfModel {
+            identity: Some(identity(&m.identity)),
+            open_json: m.open_json.clone(),
+            expired_json: m.expired_json.clone(),
+        }),
+        warnings: p
+            .warnings
+            .iter()
+            .map(|w| v1::ProjectionWarning {
+                kind: w.kind.clone(),
+                content: w.content.clone(),
+                eid: w.eid,
+                reason: w.reason.clone(),
+                meta: w.meta_json.clone(),
+            })
+            .collect(),
+        strict: p.strict,
+        strict_error: p.strict_error.clone(),
+        as_of_id: wire_id(p.as_of_id),
+        expired_total: p.expired_total,
+        warnings_total: p.warnings_total,
+    }
+}
+
+fn adoption(a: &Adoption, with_confidence: bool) -> v1::AdoptionDetail {
+    v1::AdoptionDetail {
+        tick: a.tick,
+        name: a.name.clone(),
+        event_id: wire_id(a.id),
+        confidence: with_confidence.then_some(a.confidence),
+    }
+}
+
+/// GetMetrics from a snapshot (the stage fails on junk telemetry).
+pub fn metrics(
+    s: &Snapshot,
+    include_diagnosis: bool,
+) -> Result<v1::GetMetricsResponse, ContextError> {
+    let folds = &s.state.whole;
+    let scores = folds.metrics.scores();
+    let stage = folds.stage.stage()?;
+    let level = stage.name.trim_start_matches('S').parse().unwrap_or(0);
+    let diagnosis = include_diagnosis.then(|| {
+        let d = folds.metrics.diagnosis();
+        v1::Diagnosis {
+            identity_adopts: d.valid_adoptions.len() as u64,
+            identity_adopt_details: d
+                .valid_adoptions
+                .iter()
+                .map(|a| adoption(a, false))
+                .collect(),
+            identity_adopts_total: d.all_adoptions.len() as u64,
+            identity_adopt_details_all: d.all_adoptions.iter().map(|a| adoption(a, true)).collect(),
+            autonomy_ticks: d.autonomy_ticks,
+            invariant_violations: d.invariant_violations,
+            identity_reflections: d.identity_reflections,
+            ticks_since_last_adopt: d.ticks_since_last_adopt,
+            expected_stability_bonuses: d.expected_stability_bonuses,
+            expected_flip_flop_penalties: d.expected_flip_flop_penalties,
+            decay_factor: d.decay_factor,
+            expected_ias_before_decay: d.expected_ias_before_decay,
+        }
+    });
+    Ok(v1::GetMetricsResponse {
+        ias: scores.ias,
+        gas: scores.gas,
+        stage: Some(v1::Stage {
+            name: stage.name.to_string(),
+            level,
+            snapshot: Some(v1::StageSnapshot {
+                ias_mean: stage.ias_mean,
+                gas_mean: stage.gas_mean,
+                count: stage.count as u32,
+                window: crate::rules::stage::STAGE_WINDOW as u32,
+            }),
+        }),
+        diagnosis,
+        as_of_id: wire_id(s.as_of_id()),
+    })
+}
+
+/// GetDirectives from a snapshot.
+pub fn directives(s: &Snapshot, active_only: bool) -> v1::GetDirectivesResponse {
+    let d = &s.state.directives;
+    let sources = |set: &imbl::OrdSet<String>| set.iter().cloned().collect::<Vec<_>>();
+    let all = if active_only {
+        Vec::new()
+    } else {
+        d.all()
+            .map(|r| v1::Directive {
+                content: r.content.clone(),
+                first_seen_ts: r.first_seen_ts.clone(),
+                last_seen_ts: r.last_seen_ts.clone(),
+                first_seen_id: wire_id(r.first_seen_id),
+                last_seen_id: wire_id(r.last_seen_id),
+                seen_count: r.seen_count,
+                sources: sources(&r.sources),
+                last_origin_eid: r
+                    .last_origin_eid
+                    .as_ref()
+                    .and_then(|n| n.to_string().parse().ok()),
+            })
+            .collect()
+    };
+    let active = d
+        .active()
+        .map(|r| v1::ActiveDirective {
+            content: r.content.clone(),
+            seen_count: r.seen_count,
+            recent_hits: r.recent_hits,
+            score: (r.seen_count + 2 * r.recent_hits) as f64,
+            first_seen_id: wire_id(r.first_seen_id),
+            last_seen_id: wire_id(r.last_seen_id),
+            sources: sources(&r.sources),
+        })
+        .collect();
+    v1::GetDirectivesResponse {
+        directives: all,
+        active,
+        as_of_id: wire_id(s.as_of_id()),
+    }
+}
+
+fn fault_code(reason: &ChainFaultReason) -> v1::ChainFault {
+    match reason {
+        ChainFaultReason::FirstPrevHashNotNull => v1::ChainFault::FirstPrevHashNotNull,
+        ChainFaultReason::PrevHashMismatch => v1::ChainFault::PrevHashMismatch,
+        ChainFaultReason::HashMismatch => v1::ChainFault::HashMismatch,
+        ChainFaultReason::Unhashable(_) => v1::ChainFault::UnreadableRow,
+    }
+}
+
+/// VerifyChain's answer for the rows up to `last_id`.
+pub fn verification(result: Verification, last_id: i64) -> v1::VerifyChainResponse {
+    let (first_bad_id, fault, reason) = match result.fault {
+        None => (None, v1::ChainFault::Unspecified, String::new()),
+        Some((id, fault)) => {
+            let (code, reason) = match fault {
+                VerifyFault::HashMissing => (
+                    v1::ChainFault::HashMissing,
+                    format!("row {id}: stored hash is NULL"),
+                ),
+                VerifyFault::Unreadable(reason) => (v1::ChainFault::UnreadableRow, reason),
+                VerifyFault::Chain(reason) => {
+                    (fault_code(&reason), ChainFault { id, reason }.to_string())
+                }
+            };
+            (Some(wire_id(id)), code, reason)
+        }
+    };
+    v1::VerifyChainResponse {
+        ok: first_bad_id.is_none(),
+        first_bad_id,
+        fault: fault as i32,
+        reason,
+        checked: result.checked,
+        as_of_id: wire_id(last_id),
+    }
+}
+
+pub fn search(result: SearchResult, last_id: i64) -> v1::SearchResponse {
+    v1::SearchResponse {
+        hits: result
+            .hits
+            .into_iter()
+            .map(|h| {
+                let excerpt = h.excerpt();
+                v1::SearchHit {
+                    event_id: wire_id(h.event.id),
+                    kind: h.event.kind,
+                    score: h.score,
+                    excerpt,
+                    ts: h.event.ts,
+                }
+            })
+            .collect(),
+        scanned: result.scanned,
+        as_of_id: wire_id(last_id),
+    }
+}
+
+pub fn stats(s: LedgerStats, limits: &Limits) -> v1::StatsResponse {
+    v1::StatsResponse {
+        as_of_id: wire_id(s.head.last_id),
+        event_count: s.head.count,
+        events_by_kind: s.events_by_kind.into_iter().collect(),
+        caches: s
+            .caches
+            .into_iter()
+            .map(|c| {
+                let total = c.hits + c.misses;
+                v1::CacheStats {
+                    name: c.name.to_string(),
+                    hits: c.hits,
+                    misses: c.misses,
+                    hit_rate: if total == 0 {
+                        0.0
+                    } else {
+                        c.hits as f64 / total as f64
+                    },
+                    entries: c.entries,
+                    capacity: c.capacity,
+                }
+            })
+            .collect(),
+        rebuild_micros: s.rebuild.duration.as_micros() as u64,
+        rebuild_events: s.rebuild.events,
+        subscribers: s.subscribers as u32,
+        db_bytes: s.db_bytes,
+        wal_bytes: s.wal_bytes,
+        uptime_seconds: s.uptime.as_secs(),
+        appended_events: s.appended_events,
+        commits: s.commits,
+        durability: match s.durability {
+            Durability::Normal => v1::Durability::Normal as i32,
+            Durability::Full => v1::Durability::Full as i32,
+        },
+        limits: Some(v1::Limits {
+            max_event_bytes: limits.max_event_bytes as u64,
+            max_batch_events: limits.max_batch_events as u32,
+            max_message_bytes: limits.max_message_bytes as u64,
+            max_page_size: limits.max_page_size as u32,
+            max_subscribers: limits.max_subscribers as u32,
+            max_search_top_k: limits.max_search_top_k as u32,
+            max_n_reflections: limits.max_n_reflections as u32,
+        }),
+        server_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}

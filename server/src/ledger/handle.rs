@@ -1,0 +1,320 @@
+//! [`Ledger`]: one open ledger — its store, its sequencer, the published
+//! snapshot, the subscription hub and the caches — and everything a caller
+//! may ask of it. Opening folds every stored row (see [`super::replay`]).
+//!
+//! Methods that read SQLite or replay rows block: call them off the async
+//! runtime.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::caches::{CacheFigures, Caches, Vector};
+use super::head::Head;
+use super::hub::{self, Hub, HubError};
+use super::replay::{self, Progress, ReplayError, Verification};
+use super::search::{self, SearchQuery, SearchResult};
+use super::sequencer::{
+    AppendBatch, AppendOutcome, ImportBatch, ImportOutcome, Sequencer, SequencerOptions,
+    SequencerStats, WriteError,
+};
+use super::snapshot::{Published, Snapshot};
+use super::views::{self, ProjectionView};
+use crate::event::Event;
+use crate::rules::embedding::embed;
+use crate::rules::projection::ProjectionPage;
+use crate::rules::{ContextError, ContextParams};
+use crate::store::checkpoint::Checkpointer;
+use crate::store::schema::Durability;
+use crate::store::{write, PageQuery, Store, StoreError};
+
+/// How a ledger is opened and run.
+#[derive(Clone, Debug)]
+pub struct LedgerConfig {
+    /// The SQLite file (created with its folder if missing).
+    pub path: PathBuf,
+    pub durability: Durability,
+    /// Read connections in the pool.
+    pub read_pool: u32,
+    /// Rows kept for context blocks over a tail window.
+    pub tail_capacity: usize,
+    /// Live rows buffered for subscribers.
+    pub subscriber_buffer: usize,
+    pub max_subscribers: usize,
+    /// Requests queued for the writer at most.
+    pub write_queue: usize,
+    /// Check mode: rebuild and compare every N appended events (0 = off).
+    pub verify_folds_every: u64,
+}
+
+/// Why a ledger could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+}
+
+/// A read as of a past id that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum AsOfError {
+    #[error("as_of_id {as_of} is beyond the ledger's last id {last_id}")]
+    BeyondHead { as_of: i64, last_id: i64 },
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+}
+
+/// Figures of the start-up rebuild.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RebuildStats {
+    pub events: u64,
+    pub duration: Duration,
+}
+
+/// What Stats reports of one ledger.
+#[derive(Clone, Debug)]
+pub struct LedgerStats {
+    pub head: Head,
+    pub events_by_kind: Vec<(String, u64)>,
+    pub db_bytes: u64,
+    pub wal_bytes: u64,
+    pub caches: Vec<CacheFigures>,
+    pub rebuild: RebuildStats,
+    pub uptime: Duration,
+    pub appended_events: u64,
+    pub commits: u64,
+    pub subscribers: usize,
+    pub durability: Durability,
+}
+
+/// An open ledger.
+#[derive(Debug)]
+pub struct Ledger {
+    config: LedgerConfig,
+    store: Store,
+    sequencer: Sequencer,
+    published: Arc<Published>,
+    hub: Hub,
+    caches: Caches,
+    rebuild: RebuildStats,
+    opened_at: Instant,
+    _checkpointer: Checkpointer,
+}
+
+impl Ledger {
+    /// Opens (or creates) the ledger, folds every stored row into fresh
+    /// state, and starts the sequencer. Blocking.
+    pub fn open(config: LedgerConfig, progress: &Progress) -> Result<Ledger, OpenError> {
+        let opened_at = Instant::now();
+        let conn = write::open_connection(&config.path, config.durability)?;
+        let checkpointer = Checkpointer::start(&config.path, config.durability)?;
+        let store = Store::open_pool(&config.path, config.read_pool)?;
+        let rebuild_start = Instant::now();
+        let folded = replay::rebuild(&store, config.tail_capacity, i64::MAX, Some(progress))?;
+        let rebuild = RebuildStats {
+            events: folded.head.count,
+            duration: rebuild_start.elapsed(),
+        };
+        tracing::info!(
+            events = folded.head.count,
+            last_id = folded.head.last_id,
+            millis = rebuild.duration.as_millis() as u64,
+            chain_ok = folded.state.chain.ok(),
+            "derived state rebuilt"
+        );
+        if let Some(fault) = folded.state.chain.fault() {
+            tracing::warn!("{fault}: reads are served, appends are refused");
+        }
+        let published = Arc::new(Published::new(Snapshot {
+            head: folded.head.clone(),
+            state: folded.state.clone(),
+        }));
+        let hub = Hub::new(config.subscriber_buffer, config.max_subscribers);
+        let sequencer = Sequencer::start(
+            conn,
+            folded,
+            Arc::clone(&published),
+            hub.sink(),
+            SequencerOptions {
+                durability: config.durability,
+                queue: config.write_queue,
+                verify_folds_every: config.verify_folds_every,
+                store: store.clone(),
+            },
+        );
+        Ok(Ledger {
+            config,
+            store,
+            sequencer,
+            published,
+            hub,
+            caches: Caches::default(),
+            rebuild,
+            opened_at,
+            _checkpointer: checkpointer,
+        })
+    }
+
+    pub fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
+    /// The current snapshot (lock-free).
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.published.snapshot()
+    }
+
+    /// The current head.
+    pub fn head(&self) -> Head {
+        self.published.snapshot().head.clone()
+    }
+
+    /// The snapshot as of `as_of` (the current one when `None` or when it is
+    /// the head), rebuilt from SQLite and cached for past ids. Blocking when
+    /// it is not cached.
+    pub fn snapshot_as_of(&self, as_of: Option<i64>) -> Result<Arc<Snapshot>, AsOfError> {
+        let current = self.published.snapshot();
+        let Some(id) = as_of else { return Ok(current) };
+        if id > current.head.last_id {
+            return Err(AsOfError::BeyondHead {
+                as_of: id,
+                last_id: current.head.last_id,
+            });
+        }
+        if id == current.head.last_id {
+            return Ok(current);
+        }
+        self.caches.history.get_or_insert_with(&id, || {
+            let folded = replay::rebuild(&self.store, self.config.tail_capacity, id, None)?;
+            Ok(Arc::new(Snapshot {
+                head: folded.head,
+                state: folded.state,
+            }))
+        })
+    }
+
+    /// Appends a batch; resolves once it is committed and published.
+    pub async fn append(&self, batch: AppendBatch) -> Result<AppendOutcome, WriteError> {
+        self.sequencer.append(batch).await
+    }
+
+    /// Imports a batch of complete rows.
+    pub async fn import(&self, batch: ImportBatch) -> Result<ImportOutcome, WriteError> {
+        self.sequencer.import(batch).await
+    }
+
+    /// A page of stored rows. Blocking.
+    pub fn read_page(&self, query: &PageQuery) -> Result<Vec<Event>, StoreError> {
+        self.store.page(query)
+    }
+
+    /// One stored row. Blocking.
+    pub fn event(&self, id: i64) -> Result<Option<Event>, StoreError> {
+        self.store.get(id)
+    }
+
+    /// Starts a subscription.
+    pub fn subscribe(
+        &self,
+        spec: hub::Spec,
+    ) -> Result<mpsc::Receiver<Result<hub::Item, HubError>>, HubError> {
+        self.hub
+            .subscribe(spec, self.store.clone(), Arc::clone(&self.published))
+    }
+
+    /// Verifies the stored chain up to `up_to`. Blocking, O(ledger).
+    pub fn verify(&self, up_to: i64) -> Result<Verification, ReplayError> {
+        replay::verify_stored_chain(&self.store, up_to)
+    }
+
+    /// Searches the rows up to `last_id`. Blocking, O(ledger).
+    pub fn search(&self, query: &SearchQuery, last_id: i64) -> Result<SearchResult, StoreError> {
+        let query_vector = self.embed(&query.text);
+        search::search(&self.store, &self.caches, query, &query_vector, last_id)
+    }
+
+    /// The embedding of a text, cached.
+    pub fn embed(&self, text: &str) -> Vector {
+        if let Some(v) = self.caches.embeddings.get(text) {
+            return v;
+        }
+        let v: Vector = Arc::new(embed(text));
+        self.caches
+            .embeddings
+            .insert(text.to_string(), Arc::clone(&v));
+        v
+    }
+
+    /// A context block of a snapshot, cached by head and parameters: an
+    /// interaction asks for the same block several times per head, and a
+    /// tail block costs a replay of the tail window. `tail` must be within
+    /// the window kept (`tail_capacity`).
+    pub fn context(
+        &self,
+        snapshot: &Snapshot,
+        params: &ContextParams,
+        tail: Option<usize>,
+    ) -> Result<Arc<String>, ContextError> {
+        let key = (snapshot.as_of_id(), *params, tail);
+        self.caches
+            .contexts
+            .get_or_insert_with(&key, || snapshot.state.context(params, tail).map(Arc::new))
+    }
+
+    /// The projection view of a snapshot, built once per head and page.
+    pub fn projection(
+        &self,
+        snapshot: &Snapshot,
+        strict: bool,
+        page: &ProjectionPage,
+    ) -> Arc<ProjectionView> {
+        let key = (snapshot.as_of_id(), strict, *page);
+        match self.caches.projections.get(&key) {
+            Some(view) => view,
+            None => {
+                let view = Arc::new(views::projection(snapshot, strict, page));
+                self.caches.projections.insert(key, Arc::clone(&view));
+                view
+            }
+        }
+    }
+
+    /// Statistics of the ledger. Blocking (counts rows by kind).
+    pub fn stats(&self) -> Result<LedgerStats, StoreError> {
+        let events_by_kind = self.store.counts_by_kind()?;
+        let (db_bytes, wal_bytes) = self.store.file_sizes();
+        let writer: &SequencerStats = &self.sequencer.stats;
+        let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(LedgerStats {
+            head: self.head(),
+            events_by_kind,
+            db_bytes,
+            wal_bytes,
+            caches: self.caches.figures(),
+            rebuild: self.rebuild,
+            uptime: self.opened_at.elapsed(),
+            appended_events: load(&writer.appended_events),
+            commits: load(&writer.commits),
+            subscribers: self.hub.subscriber_count(),
+            durability: self.config.durability,
+        })
+    }
+
+    /// Counters of the sequencer (check mode included).
+    pub fn sequencer_stats(&self) -> &SequencerStats {
+        &self.sequencer.stats
+    }
+
+    /// Ends subscriptions; the sequencer finishes what it has queued.
+    pub fn shut_down(&self) {
+        self.hub.shut_down();
+    }
+
+    /// Refuses new writes and waits for what is queued to be written.
+    pub async fn stop_writer(&self) {
+        self.sequencer.stop().await;
+    }
+}

@@ -1,0 +1,25 @@
+//! The life of one open ledger, above SQLite and below the wire:
+//!
+//! - [`handle`]: [`handle::Ledger`], the open ledger and everything a
+//!   caller may ask of it;
+//! - [`sequencer`]: the single writer (queue, plan, group commit, fold,
+//!   publish);
+//! - [`replay`]: the start-up rebuild and the verification of the stored
+//!   chain;
+//! - [`snapshot`]: the published, immutable derived state;
+//! - [`hub`]: subscriptions (catch-up from SQLite, then live);
+//! - [`head`], [`views`], [`search`], [`caches`]: the head, the cached
+//!   read-outs, search, and the caches by key.
+//!
+//! Modules here import one another by their own paths (never through this
+//! file), so that no import runs in a circle.
+
+pub mod caches;
+pub mod handle;
+pub mod head;
+pub mod hub;
+pub mod replay;
+pub mod search;
+pub mod sequencer;
+pub mod snapshot;
+pub mod views;

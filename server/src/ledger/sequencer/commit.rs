@@ -1,0 +1,171 @@
+//! The group commit: every job of a group planned and written in one
+//! SQLite transaction. Should a write fail (a storage failure, not a
+//! refused request), the transaction is rolled back and each job is retried
+//! alone, so that only the failing one fails.
+
+use std::iter;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::job::{Job, Planned};
+use super::plan::{plan, Ground};
+use super::{Folded, RowSink, SequencerStats, WriteError};
+use crate::ledger::head::Head;
+use crate::ledger::snapshot::Published;
+use crate::rules::State;
+use crate::store::schema::Durability;
+use crate::store::Store;
+
+/// The write connection and everything written through it.
+pub(super) struct Writer {
+    conn: Connection,
+    pub(super) core: Core,
+}
+
+/// Everything but the connection (so that a transaction can borrow the
+/// connection while planning reads the state).
+pub(super) struct Core {
+    pub(super) head: Head,
+    pub(super) state: State,
+    pub(super) published: Arc<Published>,
+    pub(super) sink: RowSink,
+    pub(super) stats: Arc<SequencerStats>,
+    pub(super) check: FoldCheck,
+    durability: Durability,
+}
+
+/// The check mode: incremental state against a rebuild from SQLite.
+pub(super) struct FoldCheck {
+    every: u64,
+    pub(super) since: u64,
+    pub(super) store: Store,
+}
+
+impl FoldCheck {
+    pub(super) fn new(every: u64, store: Store) -> Self {
+        FoldCheck {
+            every,
+            since: 0,
+            store,
+        }
+    }
+
+    /// Whether writing `events` more events triggers a check.
+    pub(super) fn due(&self, events: usize) -> bool {
+        self.every > 0 && self.since + events as u64 >= self.every
+    }
+}
+
+impl Writer {
+    pub(super) fn new(
+        conn: Connection,
+        folded: Folded,
+        published: Arc<Published>,
+        sink: RowSink,
+        stats: Arc<SequencerStats>,
+        check: FoldCheck,
+        durability: Durability,
+    ) -> Self {
+        Writer {
+            conn,
+            core: Core {
+                head: folded.head,
+                state: folded.state,
+                published,
+                sink,
+                stats,
+                check,
+                durability,
+            },
+        }
+    }
+
+    /// Whether committing `events` more events takes long enough to leave
+    /// the async runtime's worker for (an fsync, or a fold check).
+    pub(super) fn is_slow(&self, events: usize) -> bool {
+        self.core.durability == Durability::Full || self.core.check.due(events)
+    }
+
+    /// Commits a group in one transaction, isolating a storage failure.
+    pub(super) fn commit(&mut self, group: Vec<Job>) {
+        self.commit_group(group, true);
+    }
+
+    fn commit_group(&mut self, group: Vec<Job>, isolate: bool) {
+        let started = std::time::Instant::now();
+        let jobs = group.len();
+        let Writer { conn, core } = self;
+        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::warn!("sequencer: cannot begin a transaction: {e}");
+                for job in group {
+                    job.fail(WriteError::storage("beginning a transaction", &e));
+                }
+                return;
+            }
+        };
+        let mut head = core.head.clone();
+        let mut done: Vec<Planned> = Vec::with_capacity(group.len());
+        let mut pending = group.into_iter();
+        let mut failed: Option<(Planned, rusqlite::Error)> = None;
+        for job in pending.by_ref() {
+            let ground = Ground {
+                head: &head,
+                chain_fault: core.state.chain.fault(),
+            };
+            let Some(planned) = plan(&tx, &ground, job) else {
+                continue;
+            };
+            if let Err(e) = planned.write(&tx) {
+                failed = Some((planned, e));
+                break;
+            }
+            planned.advance(&mut head);
+            done.push(planned);
+        }
+        if let Some((planned, error)) = failed {
+            drop(tx); // rolls back
+            tracing::warn!("sequencer: write failed: {error}");
+            if isolate {
+                let rest: Vec<Job> = done
+                    .into_iter()
+                    .map(Planned::into_job)
+                    .chain(iter::once(planned.into_job()))
+                    .chain(pending)
+                    .collect();
+                for job in rest {
+                    self.commit_group(vec![job], false);
+                }
+            } else {
+                // Retried alone already (its group is only itself): it is
+                // the one that fails.
+                let rest = done.into_iter().map(Planned::into_job).chain(pending);
+                for job in iter::once(planned.into_job()).chain(rest) {
+                    job.fail(WriteError::storage("writing rows", &error));
+                }
+            }
+            return;
+        }
+        if let Err(e) = tx.commit() {
+            tracing::warn!("sequencer: commit failed: {e}");
+            for planned in done {
+                planned
+                    .into_job()
+                    .fail(WriteError::storage("committing", &e));
+            }
+            return;
+        }
+        core.stats.commits.fetch_add(1, Ordering::Relaxed);
+        let committed = started.elapsed();
+        core.publish(done, head);
+        tracing::trace!(
+            jobs,
+            commit_us = committed.as_micros() as u64,
+            total_us = started.elapsed().as_micros() as u64,
+            "group committed"
+        );
+    }
+}

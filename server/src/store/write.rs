@@ -1,0 +1,90 @@
+//! The write connection and the statements the single writer runs on it.
+//! Transactions are the caller's: these run inside whatever transaction the
+//! connection has open.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::schema::{self, Durability};
+use super::{event_from_sql, StoreError, ROW_COLUMNS};
+use crate::event::Event;
+
+/// Opens the write connection (creating the file, its folder and the
+/// schema if missing).
+pub fn open_connection(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let conn = Connection::open(path)?;
+    schema::prepare_writer(&conn, durability)?;
+    Ok(conn)
+}
+
+/// The columns of a row to insert, borrowed from wherever they are.
+#[derive(Clone, Copy, Debug)]
+pub struct RowRef<'a> {
+    pub id: i64,
+    pub ts: &'a str,
+    pub kind: &'a str,
+    pub content: &'a str,
+    pub meta_text: &'a str,
+    pub prev_hash: Option<&'a str>,
+    pub hash: Option<&'a str>,
+}
+
+impl<'a> From<&'a Event> for RowRef<'a> {
+    fn from(ev: &'a Event) -> Self {
+        RowRef {
+            id: ev.id,
+            ts: &ev.ts,
+            kind: &ev.kind,
+            content: &ev.content,
+            meta_text: &ev.meta_text,
+            prev_hash: ev.prev_hash.as_deref(),
+            hash: ev.hash.as_deref(),
+        }
+    }
+}
+
+/// Inserts a row with every column as given.
+pub fn insert_event(conn: &Connection, ev: &RowRef<'_>) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO events (id, ts, kind, content, meta, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(rusqlite::params![
+        ev.id,
+        ev.ts,
+        ev.kind,
+        ev.content,
+        ev.meta_text,
+        ev.prev_hash,
+        ev.hash
+    ])?;
+    Ok(())
+}
+
+/// Records that the event `id` was appended under an idempotency key.
+pub fn insert_idempotency_key(conn: &Connection, key: &str, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO pmm_idempotency (key, event_id) VALUES (?1, ?2)")?
+        .execute(rusqlite::params![key, id])?;
+    Ok(())
+}
+
+/// The event appended under an idempotency key, if any.
+pub fn idempotency_key(conn: &Connection, key: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT event_id FROM pmm_idempotency WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()
+}
+
+/// One stored row by id, read on the write connection (inside the
+/// writer's transaction).
+pub fn stored_event(conn: &Connection, id: i64) -> rusqlite::Result<Option<Event>> {
+    conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM events WHERE id = ?1"))?
+        .query_row([id], event_from_sql)
+        .optional()
+}
