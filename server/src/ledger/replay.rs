@@ -370,3 +370,109 @@ impl From<StoreError> for Walk {
         Walk::Store(e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::ParsedMeta;
+    use std::sync::mpsc;
+
+    /// `n` rows forming a valid chain.
+    fn chain_of(n: i64) -> Vec<Event> {
+        let mut prev: Option<String> = None;
+        (1..=n)
+            .map(|id| {
+                let meta = serde_json::json!({"i": id});
+                let ts = "2025-09-29T12:00:00+00:00".to_string();
+                let hash = crate::chain::event_hash(id, &ts, "user", "x", &meta, prev.as_deref())
+                    .expect("hashable");
+                let ev = Event {
+                    id,
+                    ts,
+                    kind: "user".into(),
+                    content: "x".into(),
+                    meta_text: meta.to_string(),
+                    prev_hash: prev.replace(hash.clone()),
+                    hash: Some(hash),
+                    parsed: ParsedMeta::given(meta),
+                };
+                ev
+            })
+            .collect()
+    }
+
+    fn linker() -> (Linker, mpsc::Sender<Vec<(Event, RowCheck)>>) {
+        let (done_out, done_in) = mpsc::channel();
+        let linker = Linker {
+            verifier: ChainVerifier::new(),
+            result: Verification {
+                checked: 0,
+                fault: None,
+            },
+            pending: std::collections::VecDeque::new(),
+            done_in,
+            worker_failed: false,
+        };
+        (linker, done_out)
+    }
+
+    /// Batches checked here and at the worker are linked strictly in id
+    /// order, whichever finished first.
+    #[test]
+    fn batches_checked_here_and_at_the_worker_link_in_order() {
+        let mut rows = chain_of(6);
+        let (c, b, a) = (rows.split_off(4), rows.split_off(2), rows);
+        let (mut linker, worker) = linker();
+        linker.pending.push_back(Checked::AtWorker);
+        linker.pending.push_back(Checked::Here(check_rows(b)));
+        linker.pending.push_back(Checked::AtWorker);
+        // The worker answers both of its batches, in the order it got them.
+        worker.send(check_rows(a)).expect("send");
+        worker.send(check_rows(c)).expect("send");
+        linker.link_ready(0);
+        assert_eq!(linker.result.checked, 6);
+        assert_eq!(linker.result.fault, None);
+        assert!(!linker.worker_failed);
+    }
+
+    /// A tampered row in a batch checked here is reported at its id, after
+    /// the worker's earlier batch was linked.
+    #[test]
+    fn the_first_fault_is_found_in_a_batch_checked_here() {
+        let mut rows = chain_of(4);
+        rows[3].content.push('!');
+        let b = rows.split_off(2);
+        let (mut linker, worker) = linker();
+        linker.pending.push_back(Checked::AtWorker);
+        linker.pending.push_back(Checked::Here(check_rows(b)));
+        worker.send(check_rows(rows)).expect("send");
+        linker.link_ready(0);
+        assert_eq!(
+            linker.result.fault,
+            Some((4, VerifyFault::Chain(ChainFaultReason::HashMismatch)))
+        );
+        assert_eq!(linker.result.checked, 4);
+    }
+
+    /// While fewer than `keep` batches are pending, a batch the worker has
+    /// not finished is waited for later, not now.
+    #[test]
+    fn an_unfinished_worker_batch_is_left_pending_below_the_bound() {
+        let (mut linker, _worker) = linker();
+        linker.pending.push_back(Checked::AtWorker);
+        linker.link_ready(4);
+        assert_eq!(linker.pending.len(), 1);
+        assert!(!linker.worker_failed);
+    }
+
+    /// A worker gone without answering is a failure, never a shorter check.
+    #[test]
+    fn a_worker_gone_is_a_failure() {
+        let (mut linker, worker) = linker();
+        linker.pending.push_back(Checked::AtWorker);
+        drop(worker);
+        linker.link_ready(0);
+        assert!(linker.worker_failed);
+        assert_eq!(linker.result.checked, 0);
+    }
+}

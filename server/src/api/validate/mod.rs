@@ -151,11 +151,12 @@ fn batch_len(field: &str, n: usize, limits: &Limits) -> Result<(), RequestError>
     Ok(())
 }
 
-/// A page size: 0 means `default`; larger than `max_page_size` is reduced
-/// to it.
+/// A page size: 0 means `default`; either, when larger than
+/// `max_page_size`, is reduced to it.
 fn page_size(asked: u32, default: usize, limits: &Limits) -> usize {
     match asked as usize {
         0 => default,
-        n => n.min(limits.max_page_size),
+        n => n,
     }
+    .min(limits.max_page_size)
 }

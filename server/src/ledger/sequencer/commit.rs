@@ -82,6 +82,12 @@ impl Writer {
         }
     }
 
+    /// The write connection (tests set traps on it).
+    #[cfg(test)]
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Whether committing `events` more events takes long enough to leave
     /// the async runtime's worker for (an fsync, or a fold check).
     pub(super) fn is_slow(&self, events: usize) -> bool {
