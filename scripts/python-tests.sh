@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python client's tests (clients/python) against the real server, with all
+# The Python client's tests (client/python) against the real server, with all
 # set-up: a venv under target/python-venv with the pinned requirements, the
 # pmm.v1 stubs generated from proto/, and the server binary built by cargo.
 # Needs only python3 (3.11, with venv and pip), cargo, and PyPI.
@@ -12,7 +12,7 @@ PYTHON=${PYTHON:-python3}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 case $TARGET_DIR in /*) ;; *) TARGET_DIR=$ROOT/$TARGET_DIR ;; esac
 VENV=$TARGET_DIR/python-venv
-CLIENT=$ROOT/clients/python
+CLIENT=$ROOT/client/python
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "python-tests: creating $VENV"
@@ -23,7 +23,7 @@ if [ ! -x "$VENV/bin/python" ]; then
         exit 1
     fi
 fi
-echo "python-tests: installing clients/python/requirements.txt"
+echo "python-tests: installing client/python/requirements.txt"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$CLIENT/requirements.txt"
 "$VENV/bin/python" "$CLIENT/generate.py"
 

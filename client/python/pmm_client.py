@@ -50,7 +50,7 @@ try:
     from pmm.v1 import ledger_pb2, ledger_pb2_grpc, mind_pb2, mind_pb2_grpc  # noqa: E402
 except ModuleNotFoundError as exc:  # pragma: no cover - set-up error
     raise ImportError(
-        "pmm.v1 stubs not found: run `python clients/python/generate.py` first"
+        "pmm.v1 stubs not found: run `python client/python/generate.py` first"
     ) from exc
 
 __all__ = [

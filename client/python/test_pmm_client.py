@@ -7,7 +7,7 @@ waits for grpc.health.v1 SERVING, and stops the server with SIGTERM at the end
 
 The server binary is $PMM_SERVER_BIN, else <repo>/target/debug/pmm-server
 (scripts/python-tests.sh builds it). Run: scripts/python-tests.sh, or with the
-venv active: python clients/python/test_pmm_client.py
+venv active: python client/python/test_pmm_client.py
 """
 from __future__ import annotations
 
