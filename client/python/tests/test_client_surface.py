@@ -215,3 +215,28 @@ class ConnectTest(ServerTestCase):
             small.get_event(1)
         self.assertStatus(ctx, grpc.StatusCode.RESOURCE_EXHAUSTED)
         self.assertEqual(small.head().last_id, 1, "small messages still pass")
+
+
+class ContextOptionsTest(ServerTestCase):
+    def test_each_option_reaches_the_server(self) -> None:
+        self.pmm.append_batch(
+            [
+                NewEvent("identity_adopt", "Echo", {"confidence": 0.95}),
+                NewEvent("commitment_open", "", {"cid": "c1", "text": "Write tests for the hash chain"}),
+                NewEvent("commitment_open", "", {"cid": "c2", "text": "Keep answers short"}),
+                NewEvent("reflection", "one"),
+                NewEvent("reflection", "two"),
+            ]
+        )
+        full = self.pmm.get_context().text
+        self.assertIn("  - Keep answers short", full)
+        self.assertIn(': "one"', full)
+        tail = self.pmm.get_context(tail=2).text  # only the two reflections folded
+        self.assertIn("Identity: Unknown", tail)
+        self.assertNotIn("Open commitments:", tail)
+        self.assertNotIn("Open commitments:", self.pmm.get_context(max_commitment_chars=20).text)
+        for kw in ({"max_reflection_chars": 5}, {"n_reflections": 1}):
+            with self.subTest(**kw):
+                text = self.pmm.get_context(**kw).text  # type: ignore[arg-type]
+                self.assertIn(': "two"', text)
+                self.assertNotIn(': "one"', text)
