@@ -21,14 +21,23 @@ class ExampleTest(ServerTestCase):
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self.addCleanup(proc.kill)
         lines: "queue.Queue[str]" = queue.Queue()
 
         def pump() -> None:
             for line in proc.stdout or ():
                 lines.put(line.rstrip("\n"))
 
-        threading.Thread(target=pump, daemon=True).start()
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+
+        def stop() -> None:
+            proc.kill()
+            proc.wait(WAIT)
+            reader.join(WAIT)  # until the pipe's end
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+        self.addCleanup(stop)
 
         def read_until(prefix: str, timeout: float) -> list[str]:
             got: list[str] = []
