@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked "$@"
-scripts/python-tests.sh   # Python client (clients/python) against the real server
+scripts/python-tests.sh   # Python client (client/python) against the real server

@@ -1,47 +1,24 @@
-"""Tests of the Python client against the real pmm server (stdlib unittest only).
+"""The Python client's calls against the real pmm server: append, read,
+subscribe, the views, errors, and the ghz configs of benches/ghz/.
 
 Each test starts its own `pmm-server` on 127.0.0.1:0 with a fresh temporary
-ledger, reads the bound address from the server's "listening addr=…" log line,
-waits for grpc.health.v1 SERVING, and stops the server with SIGTERM at the end
-(checking that it exits cleanly). Every wait is bounded.
-
-The server binary is $PMM_SERVER_BIN, else <repo>/target/debug/pmm-server
-(scripts/python-tests.sh builds it). Run: scripts/python-tests.sh, or with the
-venv active: python clients/python/test_pmm_client.py
+ledger (see harness.py). Run: scripts/python-tests.sh.
 """
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 import threading
-import time
-import unittest
 from pathlib import Path
+from typing import Any
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+import grpc
+from google.protobuf import descriptor_pool, json_format, message_factory
 
-import grpc  # noqa: E402
-from google.protobuf import descriptor_pool, json_format, message_factory  # noqa: E402
+from harness import REPO, WAIT, ServerTestCase
+from pmm_client import Appended, CaughtUp, Event, Heartbeat, MetricsOptions, NewEvent, PmmError
 
-from pmm_client import PmmClient, PmmError, event, ledger_pb2, meta_of, mind_pb2  # noqa: E402
-
-REPO = HERE.parent.parent
-SERVER_BIN = Path(os.environ.get("PMM_SERVER_BIN") or REPO / "target" / "debug" / "pmm-server")
 GHZ_DIR = REPO / "benches" / "ghz"
-
-START_TIMEOUT = 20.0  # seconds for the server to log its address and turn SERVING
-STOP_TIMEOUT = 10.0  # seconds for the server to exit after SIGTERM
-WAIT = 5.0  # seconds for any one expected stream message
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_LISTENING = re.compile(r"\blistening\b.*?\baddr=(\S+:\d+)")
 
 GUIDANCE = (
     "You may suggest personality adjustments when context supports it "
@@ -49,142 +26,24 @@ GUIDANCE = (
 )
 
 
-class PmmServer:
-    """The real server binary on 127.0.0.1:0 with a temporary ledger."""
-
-    def __init__(self, binary: Path = SERVER_BIN):
-        self.binary = binary
-        self.dir = tempfile.mkdtemp(prefix="pmm-pytest-")
-        self.db = os.path.join(self.dir, "pmm.db")
-        self.address: str | None = None
-        self.lines: list[str] = []
-        self._found = threading.Event()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = START_TIMEOUT) -> str:
-        if not self.binary.exists():
-            raise RuntimeError(f"{self.binary} not found: run `cargo build -p pmm-server` first")
-        env = dict(os.environ, NO_COLOR="1")
-        for var in ("PMM_ADDR", "PMM_DB"):
-            env.pop(var, None)
-        self.proc = subprocess.Popen(
-            [str(self.binary), "--addr", "127.0.0.1:0", "--db", self.db, "--log", "info"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-        threading.Thread(target=self._read_log, name="pmm-server-log", daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while not self._found.wait(0.05):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"pmm-server exited with {self.proc.returncode}:\n{self.log()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"pmm-server did not log its address within {timeout} s:\n{self.log()}")
-        assert self.address is not None
-        return self.address
-
-    def _read_log(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for raw in self.proc.stdout:  # drains the pipe until the server exits
-            line = _ANSI.sub("", raw.rstrip("\n"))
-            self.lines.append(line)
-            if self.address is None:
-                m = _LISTENING.search(line)
-                if m:
-                    self.address = m.group(1)
-                    self._found.set()
-
-    def log(self) -> str:
-        return "\n".join(self.lines[-40:])
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
-        """SIGTERM, then wait (SIGKILL after ``timeout``); returns the exit code."""
-        code = -1
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout)
-            code = self.proc.returncode
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-        return code
-
-
-class ServerTestCase(unittest.TestCase):
-    """A fresh server and client per test."""
-
-    def setUp(self) -> None:
-        self.server = PmmServer()
-        address = self.server.start()
-        self.pmm = PmmClient(address, timeout=10.0)
-        self.pmm.wait_until_serving(timeout=START_TIMEOUT)
-        self._stopped = False
-
-    def tearDown(self) -> None:
-        self.pmm.close()
-        if not self._stopped:
-            code = self.server.stop()
-            self.assertEqual(code, 0, f"pmm-server did not stop cleanly on SIGTERM:\n{self.server.log()}")
-
-    def other_client(self) -> PmmClient:
-        """A second client on its own channel (a separate HTTP/2 connection)."""
-        client = PmmClient(self.server.address, timeout=10.0)
-        self.addCleanup(client.close)
-        return client
-
-    def next_of(self, sub, kind: str, timeout: float = WAIT):
-        """The next stream message, which must be of the given kind."""
-        msg = sub.next(timeout=timeout)
-        self.assertIsNotNone(msg, "the stream ended")
-        self.assertEqual(msg.WhichOneof("item"), kind, msg)
-        return msg
-
-    def next_event(self, sub, timeout: float = WAIT):
-        """The next event, skipping heartbeats, within ``timeout`` overall."""
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = sub.next(timeout=max(0.0, deadline - time.monotonic()))
-            self.assertIsNotNone(msg, "the stream ended")
-            if msg.WhichOneof("item") != "heartbeat":
-                self.assertEqual(msg.WhichOneof("item"), "event", msg)
-                return msg.event
-
-    def assertStatus(self, ctx, code: grpc.StatusCode, prefix: str | None = None) -> PmmError:
-        err = ctx.exception
-        self.assertEqual(err.code, code, str(err))
-        if prefix is not None:
-            self.assertTrue(err.details.startswith(prefix), f"{err.details!r} does not start with {prefix!r}")
-        return err
-
-
 class AppendReadTest(ServerTestCase):
     def test_append_single_event(self) -> None:
-        ev = self.pmm.append_one("user", "hi")
+        ev = self.pmm.append("user", "hi")
         self.assertEqual(ev.id, 1)
         self.assertRegex(ev.hash, r"^[0-9a-f]{64}$")
-        self.assertFalse(ev.HasField("prev_hash"), "the first row has no prev_hash")
+        self.assertIsNone(ev.prev_hash, "the first row has no prev_hash")
         self.assertFalse(ev.deduplicated)
         stored = self.pmm.get_event(1)
-        self.assertEqual((stored.kind, stored.content, stored.meta), ("user", "hi", "{}"))
+        self.assertEqual((stored.kind, stored.content, stored.meta_text, stored.meta), ("user", "hi", "{}", {}))
         self.assertEqual((stored.ts, stored.hash), (ev.ts, ev.hash))
 
     def test_append_batch_with_meta_and_idempotency(self) -> None:
-        first = self.pmm.append_one("user", "hi")
+        first = self.pmm.append("user", "hi")
         meta_text = '{"cid": "c1",  "text": "Write tests", "n": 1.0}'  # stored verbatim
-        resp = self.pmm.append(
+        resp = self.pmm.append_batch(
             [
-                event("commitment_open", "Write tests", meta_text, idempotency_key="open-c1"),
-                event("reflection", "I keep my name stable.", {"source": "test", "tags": ["a", "b"]}),
+                NewEvent("commitment_open", "Write tests", meta_text, idempotency_key="open-c1"),
+                NewEvent("reflection", "I keep my name stable.", {"source": "test", "tags": ["a", "b"]}),
             ],
             expected_last_id=1,
         )
@@ -195,13 +54,15 @@ class AppendReadTest(ServerTestCase):
         self.assertEqual(resp.head.last_hash, resp.events[1].hash)
 
         page = self.pmm.read(2, 3)
-        self.assertEqual(page.events[0].meta, meta_text)
-        self.assertEqual(meta_of(page.events[1]), {"source": "test", "tags": ["a", "b"]})
-        self.assertEqual(page.events[1].meta, '{"source":"test","tags":["a","b"]}')
+        self.assertEqual(page.events[0].meta_text, meta_text)
+        self.assertEqual(page.events[1].meta, {"source": "test", "tags": ["a", "b"]})
+        # a dict is written as json.dumps writes it by default (as the reference
+        # and the Rust client write meta)
+        self.assertEqual(page.events[1].meta_text, '{"source": "test", "tags": ["a", "b"]}')
 
         # a retry with the same key is deduplicated: same row, nothing written
-        retry = self.pmm.append(
-            [event("commitment_open", "Write tests", meta_text, idempotency_key="open-c1")], expected_last_id=0
+        retry = self.pmm.append_batch(
+            [NewEvent("commitment_open", "Write tests", meta_text, idempotency_key="open-c1")], expected_last_id=0
         )
         self.assertTrue(retry.events[0].deduplicated)
         self.assertEqual((retry.events[0].id, retry.events[0].hash), (2, resp.events[0].hash))
@@ -209,20 +70,20 @@ class AppendReadTest(ServerTestCase):
 
     def test_read_pages_filters_and_head(self) -> None:
         kinds = ["user", "reflection", "user", "response", "reflection"]
-        resp = self.pmm.append([event(k, f"{k} {i}") for i, k in enumerate(kinds, 1)])
+        resp = self.pmm.append_batch([NewEvent(k, f"{k} {i}") for i, k in enumerate(kinds, 1)])
         self.assertEqual([e.id for e in resp.events], [1, 2, 3, 4, 5])
 
-        page = self.pmm.read(limit=2)
+        page = self.pmm.read(page_size=2)
         self.assertEqual([e.id for e in page.events], [1, 2])
         self.assertEqual(page.next_start_id, 3)
         self.assertEqual(page.as_of_id, 5)
         rest = self.pmm.read(page.next_start_id)
         self.assertEqual([e.id for e in rest.events], [3, 4, 5])
-        self.assertFalse(rest.HasField("next_start_id"))
+        self.assertIsNone(rest.next_start_id)
 
         back = self.pmm.read(backward=True, kinds=["reflection"])
         self.assertEqual([(e.id, e.content) for e in back.events], [(5, "reflection 5"), (2, "reflection 2")])
-        self.assertEqual([e.id for e in self.pmm.iter_events(page_size=2)], [1, 2, 3, 4, 5])
+        self.assertEqual([e.id for e in self.pmm.read_all(page_size=2)], [1, 2, 3, 4, 5])
 
         head = self.pmm.head()
         self.assertEqual((head.last_id, head.count), (5, 5))
@@ -240,29 +101,29 @@ class AppendReadTest(ServerTestCase):
     def test_empty_ledger_head(self) -> None:
         head = self.pmm.head()
         self.assertEqual((head.last_id, head.count), (0, 0))
-        self.assertFalse(head.HasField("last_hash"))
+        self.assertIsNone(head.last_hash)
         self.assertEqual(len(self.pmm.read().events), 0)
 
 
 class SubscribeTest(ServerTestCase):
     def test_catch_up_then_caught_up_then_live(self) -> None:
-        appended = self.pmm.append([event("user", "one"), event("reflection", "two", {"k": 1}), event("user", "three")])
-        with self.pmm.subscribe(timeout=30) as sub:
-            got = [self.next_of(sub, "event").event for _ in range(3)]
+        appended = self.pmm.append_batch([NewEvent("user", "one"), NewEvent("reflection", "two", {"k": 1}), NewEvent("user", "three")])
+        with self.pmm.subscribe() as sub:
+            got = [self.next_item(sub, Event) for _ in range(3)]
             self.assertEqual([(e.id, e.content) for e in got], [(1, "one"), (2, "two"), (3, "three")])
             self.assertEqual([e.hash for e in got], [e.hash for e in appended.events])
-            self.assertEqual(got[1].meta, '{"k":1}')
-            caught_up = self.next_of(sub, "caught_up").caught_up
+            self.assertEqual((got[1].meta, got[1].meta_text), ({"k": 1}, '{"k": 1}'))
+            caught_up = self.next_item(sub, CaughtUp)
             self.assertEqual(caught_up.position, 3)
             self.assertEqual(caught_up.head.last_id, 3)
 
             # live: appended from another connection, on another thread
-            writer = self.other_client()
+            writer = self.client()
             result: dict = {}
 
             def write() -> None:
                 try:
-                    result["ev"] = writer.append_one("response", "live one", {"source": "thread"})
+                    result["ev"] = writer.append("response", "live one", {"source": "thread"})
                 except Exception as exc:  # reported below
                     result["error"] = exc
 
@@ -271,46 +132,46 @@ class SubscribeTest(ServerTestCase):
             t.join(WAIT)
             self.assertFalse(t.is_alive(), "append from the writer thread did not return")
             self.assertNotIn("error", result)
-            live = self.next_event(sub)
+            live = self.next_of(sub, Event, skip=(Heartbeat,))
             self.assertEqual((live.id, live.kind, live.content), (4, "response", "live one"))
             self.assertEqual(live.hash, result["ev"].hash)
             self.assertEqual(live.prev_hash, appended.events[-1].hash)
             self.assertEqual(sub.position, 4)
 
     def test_only_new_resume_and_kinds_filter(self) -> None:
-        self.pmm.append([event("user", "old 1"), event("user", "old 2")])
-        with self.pmm.subscribe(only_new=True, kinds=["reflection"], timeout=30) as sub:
-            self.assertEqual(self.next_of(sub, "caught_up").caught_up.position, 2)
-            self.pmm.append([event("user", "skipped"), event("reflection", "kept")])
-            live = self.next_event(sub)
+        self.pmm.append_batch([NewEvent("user", "old 1"), NewEvent("user", "old 2")])
+        with self.pmm.subscribe(only_new=True, kinds=["reflection"]) as sub:
+            self.assertEqual(self.next_item(sub, CaughtUp).position, 2)
+            self.pmm.append_batch([NewEvent("user", "skipped"), NewEvent("reflection", "kept")])
+            live = self.next_of(sub, Event, skip=(Heartbeat,))
             self.assertEqual((live.id, live.content), (4, "kept"))
 
         # resuming after id 1 replays 2.. with no gap or duplicate
-        with self.pmm.subscribe(after_id=1, timeout=30) as sub:
-            ids = [self.next_of(sub, "event").event.id for _ in range(3)]
+        with self.pmm.subscribe(after_id=1) as sub:
+            ids = [self.next_item(sub, Event).id for _ in range(3)]
             self.assertEqual(ids, [2, 3, 4])
-            self.assertEqual(self.next_of(sub, "caught_up").caught_up.position, 4)
+            self.assertEqual(self.next_item(sub, CaughtUp).position, 4)
 
-        sub = self.pmm.subscribe(after_id=99, timeout=30)
+        sub = self.pmm.subscribe(after_id=99)
         with self.assertRaises(PmmError) as ctx:
             sub.next(timeout=WAIT)
         self.assertStatus(ctx, grpc.StatusCode.OUT_OF_RANGE)
         sub.cancel()
 
     def test_heartbeat_while_idle(self) -> None:
-        self.pmm.append_one("user", "x")
-        with self.pmm.subscribe(heartbeat_ms=100, timeout=30) as sub:
-            self.next_of(sub, "event")
-            self.next_of(sub, "caught_up")
-            beat = self.next_of(sub, "heartbeat").heartbeat
+        self.pmm.append("user", "x")
+        with self.pmm.subscribe(heartbeat=0.1) as sub:
+            self.next_item(sub, Event)
+            self.next_item(sub, CaughtUp)
+            beat = self.next_item(sub, Heartbeat)
             self.assertEqual(beat.position, 1)
             self.assertEqual(beat.head.last_id, 1)
 
     def test_shutdown_ends_stream_with_unavailable(self) -> None:
-        self.pmm.append_one("user", "x")
-        sub = self.pmm.subscribe(timeout=30)
-        self.next_of(sub, "event")
-        self.next_of(sub, "caught_up")
+        self.pmm.append("user", "x")
+        sub = self.pmm.subscribe()
+        self.next_item(sub, Event)
+        self.next_item(sub, CaughtUp)
         self._stopped = True
         code = self.server.stop()
         with self.assertRaises(PmmError) as ctx:
@@ -325,20 +186,21 @@ class ViewsTest(ServerTestCase):
     """Projection, metrics and context computed from a small known ledger."""
 
     EVENTS = [
-        event("identity_adopt", "Echo", {"confidence": 0.95}),
-        event("trait_update", "", {"trait": "openness", "delta": 0.1}),
-        event("commitment_open", "Write tests", {"cid": "c1", "text": "Write tests"}),
-        event("reflection", "My name is Echo and I keep it stable."),
+        NewEvent("identity_adopt", "Echo", {"confidence": 0.95}),
+        NewEvent("trait_update", "", {"trait": "openness", "delta": 0.1}),
+        NewEvent("commitment_open", "Write tests", {"cid": "c1", "text": "Write tests"}),
+        NewEvent("reflection", "My name is Echo and I keep it stable."),
     ]
 
     def setUp(self) -> None:
         super().setUp()
-        self.appended = self.pmm.append(self.EVENTS)
+        self.appended = self.pmm.append_batch(self.EVENTS)
         self.reflection_ts = self.appended.events[3].ts
 
     def test_projection_and_identity(self) -> None:
-        proj = self.pmm.projection()
+        proj = self.pmm.get_projection()
         self.assertEqual(proj.as_of_id, 4)
+        assert proj.self_model is not None
         ident = proj.self_model.identity
         self.assertEqual(ident.name, "Echo")
         self.assertEqual(ident.traits.openness, 0.5 + 0.1)
@@ -346,21 +208,22 @@ class ViewsTest(ServerTestCase):
             (ident.traits.conscientiousness, ident.traits.extraversion, ident.traits.agreeableness, ident.traits.neuroticism),
             (0.5, 0.5, 0.5, 0.5),
         )
-        self.assertEqual(json.loads(proj.self_model.open_json), {"c1": {"cid": "c1", "text": "Write tests"}})
-        self.assertEqual(json.loads(proj.self_model.expired_json), {})
+        self.assertEqual(proj.self_model.open, {"c1": {"cid": "c1", "text": "Write tests"}})
+        self.assertEqual(proj.self_model.expired, {})
         self.assertEqual(len(proj.warnings), 0)
         self.assertEqual((proj.expired_total, proj.warnings_total), (0, 0))
-        self.assertFalse(self.pmm.projection(strict=True).HasField("strict_error"))
-        paged = self.pmm.projection(expired_limit=0, warnings_limit=5, warnings_skip=1)
-        self.assertEqual(json.loads(paged.self_model.open_json), {"c1": {"cid": "c1", "text": "Write tests"}})
+        self.assertIsNone(self.pmm.get_projection(strict=True).strict_error)
+        paged = self.pmm.get_projection(expired_limit=0, warnings_limit=5, warnings_skip=1)
+        assert paged.self_model is not None
+        self.assertEqual(paged.self_model.open, {"c1": {"cid": "c1", "text": "Write tests"}})
 
-        self.assertEqual(self.pmm.identity().identity.name, "Echo")
-        before = self.pmm.identity(as_of_id=0)
-        self.assertFalse(before.identity.HasField("name"), "no name before the adoption")
+        self.assertEqual(self.pmm.get_identity().identity.name, "Echo")
+        before = self.pmm.get_identity(as_of_id=0)
+        self.assertIsNone(before.identity.name, "no name before the adoption")
         self.assertEqual(before.as_of_id, 0)
 
     def test_metrics(self) -> None:
-        m = self.pmm.metrics(include_diagnosis=True)
+        m = self.pmm.get_metrics(include_diagnosis=True)
         self.assertEqual(m.as_of_id, 4)
         # SPEC §3 folded by hand: gas += 0.07 (novel open), ias += 0.01 ("my name"
         # reflection); then the feedback step and the clamp.
@@ -377,10 +240,10 @@ class ViewsTest(ServerTestCase):
         self.assertEqual([(a.name, a.event_id) for a in d.identity_adopt_details], [("Echo", 1)])
         self.assertEqual(d.identity_adopt_details_all[0].confidence, 0.95)
         self.assertEqual((d.autonomy_ticks, d.decay_factor, d.expected_ias_before_decay), (0, 1.0, 0.01))
-        self.assertFalse(self.pmm.metrics().HasField("diagnosis"))
+        self.assertFalse(self.pmm.get_metrics().HasField("diagnosis"))
 
     def test_context_standard_and_compact(self) -> None:
-        ctx = self.pmm.context()
+        ctx = self.pmm.get_context()
         self.assertEqual(ctx.as_of_id, 4)
         self.assertIn("Identity: Echo", ctx.text)
         stamp = self.reflection_ts[:19] + "Z"  # the ts's own wall-clock time, no zone conversion
@@ -401,7 +264,7 @@ class ViewsTest(ServerTestCase):
                 ]
             ),
         )
-        compact = self.pmm.context(compact=True)
+        compact = self.pmm.get_context(compact=True)
         self.assertEqual(
             compact.text,
             "\n".join(
@@ -415,24 +278,25 @@ class ViewsTest(ServerTestCase):
                 ]
             ),
         )
-        no_refl = self.pmm.context(n_reflections=0).text
+        no_refl = self.pmm.get_context(n_reflections=0).text
         self.assertNotIn("Recent reflections:", no_refl)
-        self.assertIn("Identity: Unknown", self.pmm.context(as_of_id=0).text)
+        self.assertIn("Identity: Unknown", self.pmm.get_context(as_of_id=0).text)
 
         with self.assertRaises(PmmError) as err:
-            self.pmm.context(as_of_id=99)
+            self.pmm.get_context(as_of_id=99)
         self.assertStatus(err, grpc.StatusCode.OUT_OF_RANGE)
 
     def test_append_returns_views_as_of_the_write(self) -> None:
-        resp = self.pmm.append(
-            [event("identity_adopt", "Nova", {"confidence": 0.95})], context=True, metrics={"include_diagnosis": True}
+        resp = self.pmm.append_batch(
+            [NewEvent("identity_adopt", "Nova", {"confidence": 0.95})], context=True, metrics=MetricsOptions(include_diagnosis=True)
         )
         self.assertEqual(resp.events[0].id, 5)
-        self.assertGreaterEqual(resp.views.context.as_of_id, 5)
-        self.assertIn("Identity: Nova", resp.views.context.text)
-        self.assertEqual(resp.views.metrics.diagnosis.identity_adopts_total, 2)
+        assert resp.context is not None and resp.metrics is not None
+        self.assertGreaterEqual(resp.context.as_of_id, 5)
+        self.assertIn("Identity: Nova", resp.context.text)
+        self.assertEqual(resp.metrics.diagnosis.identity_adopts_total, 2)
         # a live subscriber sees the new name too (read-your-writes for views)
-        self.assertEqual(self.pmm.identity().identity.name, "Nova")
+        self.assertEqual(self.pmm.get_identity().identity.name, "Nova")
 
 
 class ErrorTest(ServerTestCase):
@@ -440,19 +304,19 @@ class ErrorTest(ServerTestCase):
         for meta in ("[1, 2]", '"text"', "{not json", '{"x": NaN}'):
             with self.subTest(meta=meta):
                 with self.assertRaises(PmmError) as ctx:
-                    self.pmm.append([event("user", "hi", meta)])
+                    self.pmm.append_batch([NewEvent("user", "hi", meta)])
                 self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT, "events[0].meta")
         with self.assertRaises(PmmError) as ctx:
-            self.pmm.append([event("user", "ok"), event("user", "bad", "[]")])
+            self.pmm.append_batch([NewEvent("user", "ok"), NewEvent("user", "bad", "[]")])
         self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT, "events[1].meta")
         self.assertEqual(self.pmm.head().last_id, 0, "nothing was written")
 
     def test_other_invalid_requests(self) -> None:
         with self.assertRaises(PmmError) as ctx:
-            self.pmm.append([])
+            self.pmm.append_batch([])
         self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT)
         with self.assertRaises(PmmError) as ctx:
-            self.pmm.append([event("", "no kind")])
+            self.pmm.append_batch([NewEvent("", "no kind")])
         self.assertStatus(ctx, grpc.StatusCode.INVALID_ARGUMENT, "events[0].kind")
         with self.assertRaises(PmmError) as ctx:
             self.pmm.read(0)
@@ -460,9 +324,9 @@ class ErrorTest(ServerTestCase):
         self.assertEqual(self.pmm.head().last_id, 0)
 
     def test_expected_last_id_mismatch_is_aborted_with_head_trailers(self) -> None:
-        ev = self.pmm.append_one("user", "one")
+        ev = self.pmm.append("user", "one")
         with self.assertRaises(PmmError) as ctx:
-            self.pmm.append([event("user", "two")], expected_last_id=0)
+            self.pmm.append_batch([NewEvent("user", "two")], expected_last_id=0)
         err = self.assertStatus(ctx, grpc.StatusCode.ABORTED)
         self.assertEqual(err.last_id, 1)
         self.assertEqual(err.last_hash, ev.hash)
@@ -522,17 +386,3 @@ class GhzConfigTest(ServerTestCase):
             self.assertEqual(first.WhichOneof("item"), "caught_up", "only_new: the caught_up marker comes first")
         finally:
             stream.cancel()
-
-
-if __name__ == "__main__":
-    # Prints unittest's summary and then one plain line "python: N passed, N failed, N skipped".
-    program = unittest.main(exit=False, verbosity=int(os.environ.get("PMM_TEST_VERBOSITY", "2")))
-    result = program.result
-    def base_id(test) -> str:  # a failed subTest counts once, as its test
-        return getattr(test, "test_case", test).id()
-
-    failed = len({base_id(t) for t, _ in result.failures + result.errors} | {base_id(t) for t in result.unexpectedSuccesses})
-    skipped = len({base_id(t) for t, _ in result.skipped})
-    passed = max(0, result.testsRun - failed - skipped)
-    print(f"python: {passed} passed, {failed} failed, {skipped} skipped")
-    sys.exit(0 if result.wasSuccessful() and result.testsRun > 0 else 1)

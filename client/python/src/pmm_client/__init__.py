@@ -1,0 +1,69 @@
+"""pmm-client: a typed Python client for pmm, the hash-chained event ledger
+of an AI agent's mind (the ``pmm.v1.Ledger`` and ``pmm.v1.Mind`` gRPC
+services).
+
+    from pmm_client import Client
+
+    with Client.connect("127.0.0.1:50051") as pmm:
+        pmm.append("identity_adopt", "Echo", {"confidence": 0.95})
+        print(pmm.get_context().text)
+        with pmm.subscribe_resilient(only_new=True) as sub:
+            for item in sub:
+                print(item)
+
+The generated messages and stubs are ``pmm_client.v1`` (``ledger_pb2``,
+``mind_pb2``, ...); the proto files document every field.
+"""
+from ._channel import DEFAULT_ADDRESS
+from ._client import Client
+from ._errors import PmmError
+from ._options import ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, RetryPolicy
+from ._subscribe import Subscription
+from ._types import (
+    AppendOutcome,
+    Appended,
+    CaughtUp,
+    Event,
+    Head,
+    Heartbeat,
+    Identity,
+    IdentityView,
+    ImportOutcome,
+    Page,
+    Projection,
+    ProjectionWarning,
+    Reconnecting,
+    SelfModel,
+    SubItem,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "AppendOutcome",
+    "Appended",
+    "CaughtUp",
+    "Client",
+    "ConnectOptions",
+    "ContextOptions",
+    "Event",
+    "Head",
+    "Heartbeat",
+    "Identity",
+    "IdentityView",
+    "ImportMode",
+    "ImportOutcome",
+    "Meta",
+    "MetricsOptions",
+    "NewEvent",
+    "Page",
+    "PmmError",
+    "Projection",
+    "ProjectionWarning",
+    "Reconnecting",
+    "RetryPolicy",
+    "SelfModel",
+    "SubItem",
+    "Subscription",
+]

@@ -1,0 +1,445 @@
+"""``Client``: one gRPC channel carrying the Ledger, Mind and Health services,
+with a typed method per call (the surface of the Rust crate ``pmm-client``)."""
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any, Iterable, Iterator, Optional, Sequence, TypeVar, Union, overload
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from ._channel import DEFAULT_ADDRESS, Metadata, call_metadata, create_channel
+from ._errors import PmmError
+from ._options import ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, RetryPolicy
+from ._subscribe import StreamCall, Subscription
+from ._types import AppendOutcome, Appended, Event, Head, Identity, IdentityView, ImportOutcome, Page, Projection
+from .v1 import ledger_pb2, ledger_pb2_grpc, mind_pb2, mind_pb2_grpc
+
+__all__ = ["Client"]
+
+_V = TypeVar("_V", ContextOptions, MetricsOptions)
+
+class Client:
+    """A pmm client over one channel.
+
+    ``Client(address, options)`` never blocks (the channel connects on first
+    use); ``Client.connect`` waits for the connection. Unary calls have the
+    default deadline ``options.timeout``; ``with_timeout`` gives a client
+    with another one on the same channel. Every failed call raises
+    ``PmmError``; arguments refused before any call raise ValueError or
+    TypeError. Use it as a context manager, or call ``close()``.
+    """
+
+    def __init__(
+        self,
+        address: str = DEFAULT_ADDRESS,
+        options: Optional[ConnectOptions] = None,
+        *,
+        channel: Optional[grpc.Channel] = None,
+    ) -> None:
+        self.address = address
+        self.options = options if options is not None else ConnectOptions()
+        #: The channel: shared by clients made with ``with_timeout``.
+        self.channel: grpc.Channel = channel if channel is not None else create_channel(address, self.options)
+        #: The generated stubs, for calls not wrapped here (pass
+        #: ``metadata=client.metadata``).
+        # grpcio-tools writes no type stubs for the service stubs.
+        self.ledger = ledger_pb2_grpc.LedgerStub(self.channel)  # type: ignore[no-untyped-call]
+        self.mind = mind_pb2_grpc.MindStub(self.channel)  # type: ignore[no-untyped-call]
+        self.health = health_pb2_grpc.HealthStub(self.channel)
+        self._timeout = self.options.timeout
+        self._metadata = call_metadata(self.options)
+
+    @classmethod
+    def connect(cls, address: str = DEFAULT_ADDRESS, options: Optional[ConnectOptions] = None) -> "Client":
+        """A client whose connection is up (unless ``options.lazy``); PmmError
+        UNAVAILABLE after ``options.connect_timeout`` seconds."""
+        client = cls(address, options)
+        if client.options.lazy:
+            return client
+        try:
+            grpc.channel_ready_future(client.channel).result(timeout=client.options.connect_timeout)
+        except grpc.FutureTimeoutError:
+            client.close()
+            raise PmmError(
+                grpc.StatusCode.UNAVAILABLE,
+                f"cannot connect to {address} within {client.options.connect_timeout} s",
+            ) from None
+        return client
+
+    def with_timeout(self, timeout: Optional[float]) -> "Client":
+        """This client with another default deadline (None = none), sharing the
+        channel (closing either closes it)."""
+        other = copy.copy(self)
+        other._timeout = timeout
+        return other
+
+    @property
+    def timeout(self) -> Optional[float]:
+        """The default deadline of unary calls, in seconds."""
+        return self._timeout
+
+    @property
+    def metadata(self) -> Metadata:
+        """The metadata every call carries (none yet)."""
+        return self._metadata
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.address!r}, timeout={self._timeout})"
+
+    def _unary(self, method: Any, request: Any, *, timeout: Optional[float] = None, **kw: Any) -> Any:
+        """Every unary call goes through here: deadline, metadata, PmmError."""
+        try:
+            return method(
+                request,
+                timeout=self._timeout if timeout is None else timeout,
+                metadata=self._metadata,
+                **kw,
+            )
+        except grpc.RpcError as err:
+            raise PmmError.from_rpc_error(err) from None
+
+    # ----- health ---------------------------------------------------------
+
+    def health_status(self, service: str = "") -> int:
+        """The grpc.health.v1 status (``health_pb2.HealthCheckResponse.SERVING``, ...)."""
+        resp = self._unary(self.health.Check, health_pb2.HealthCheckRequest(service=service))
+        return int(resp.status)
+
+    def wait_until_serving(self, timeout: float = 10.0, interval: float = 0.05) -> None:
+        """Waits until the server reports SERVING (its start-up rebuild is
+        done); TimeoutError after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        last: object = None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.address} not SERVING after {timeout} s (last: {last})")
+            try:
+                status = self._unary(
+                    self.health.Check,
+                    health_pb2.HealthCheckRequest(),
+                    timeout=min(1.0, remaining),
+                    wait_for_ready=True,
+                ).status
+                if status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+                last = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+            except PmmError as err:
+                last = err
+            time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+    # ----- Ledger ---------------------------------------------------------
+
+    @overload
+    def append(self, event: NewEvent) -> Appended: ...
+
+    @overload
+    def append(
+        self, event: str, content: str = "", meta: Meta = None, *, idempotency_key: Optional[str] = None
+    ) -> Appended: ...
+
+    def append(
+        self,
+        event: Union[NewEvent, str],
+        content: str = "",
+        meta: Meta = None,
+        *,
+        idempotency_key: Optional[str] = None,
+    ) -> Appended:
+        """Appends one event, given as a ``NewEvent`` or as its kind, content,
+        meta and key; returns where it landed."""
+        if isinstance(event, NewEvent):
+            if content or meta is not None or idempotency_key is not None:
+                raise TypeError("append: give a NewEvent or its fields, not both")
+            new = event
+        else:
+            new = NewEvent(event, content, meta, idempotency_key)
+        outcome = self.append_batch([new])
+        if not outcome.events:
+            raise PmmError(grpc.StatusCode.INTERNAL, "unexpected response: Append returned no event")
+        return outcome.events[0]
+
+    def append_batch(
+        self,
+        events: Iterable[NewEvent],
+        *,
+        expected_last_id: Optional[int] = None,
+        context: Union[ContextOptions, bool, None] = None,
+        metrics: Union[MetricsOptions, bool, None] = None,
+    ) -> AppendOutcome:
+        """Appends an atomic batch. ``expected_last_id``: write only if the
+        ledger's last id is this (0 = empty), else PmmError ABORTED with the
+        head in ``last_id``/``last_hash``. ``context``/``metrics`` (True or
+        options): those views as of the write, in the outcome, saving a
+        round trip."""
+        inputs = []
+        for ev in events:
+            if not isinstance(ev, NewEvent):
+                raise TypeError(f"append_batch: expected NewEvent items, not {type(ev).__name__}")
+            inputs.append(ev.to_proto())
+        req = ledger_pb2.AppendRequest(events=inputs)
+        if expected_last_id is not None:
+            req.expected_last_id = expected_last_id
+        ctx = _view(context, ContextOptions)
+        if ctx is not None:
+            req.views.context.CopyFrom(ctx.to_proto())
+        met = _view(metrics, MetricsOptions)
+        if met is not None:
+            req.views.metrics.CopyFrom(met.to_proto())
+        return AppendOutcome.from_proto(self._unary(self.ledger.Append, req))
+
+    def read(
+        self,
+        start_id: Optional[int] = None,
+        end_id: Optional[int] = None,
+        *,
+        backward: bool = False,
+        kinds: Sequence[str] = (),
+        page_size: int = 0,
+    ) -> Page:
+        """One page of events. Both ids are inclusive (defaults: the first row,
+        or the last one backward; no bound); ``page_size`` 0 = the server's
+        default (100)."""
+        req = _read_request(start_id, end_id, backward, kinds, page_size)
+        return Page.from_proto(self._unary(self.ledger.Read, req))
+
+    def pages(
+        self,
+        start_id: Optional[int] = None,
+        end_id: Optional[int] = None,
+        *,
+        backward: bool = False,
+        kinds: Sequence[str] = (),
+        page_size: int = 0,
+    ) -> Iterator[Page]:
+        """The pages of a range, one ``read`` each, following ``next_start_id``
+        until the range is exhausted (as of the last page read)."""
+        while True:
+            page = self.read(start_id, end_id, backward=backward, kinds=kinds, page_size=page_size)
+            yield page
+            nxt = page.next_start_id
+            # An empty page with a next position, or one pointing at itself,
+            # would loop for ever.
+            if nxt is None or not page.events or nxt == start_id:
+                return
+            start_id = nxt
+
+    def read_all(
+        self,
+        start_id: Optional[int] = None,
+        end_id: Optional[int] = None,
+        *,
+        backward: bool = False,
+        kinds: Sequence[str] = (),
+        page_size: int = 0,
+    ) -> Iterator[Event]:
+        """Every event of a range, page after page (see ``pages``)."""
+        for page in self.pages(start_id, end_id, backward=backward, kinds=kinds, page_size=page_size):
+            yield from page.events
+
+    def get_event(self, event_id: int) -> Event:
+        """One event by id (PmmError NOT_FOUND if there is none)."""
+        resp = self._unary(self.ledger.GetEvent, ledger_pb2.GetEventRequest(id=event_id))
+        if not resp.HasField("event"):
+            raise PmmError(grpc.StatusCode.INTERNAL, "unexpected response: GetEvent returned no event")
+        return Event.from_proto(resp.event)
+
+    def head(self) -> Head:
+        return Head.from_proto(self._unary(self.ledger.Head, ledger_pb2.HeadRequest()))
+
+    def subscribe(
+        self,
+        *,
+        after_id: Optional[int] = None,
+        only_new: bool = False,
+        kinds: Sequence[str] = (),
+        heartbeat: Optional[float] = None,
+    ) -> Subscription:
+        """A subscription without reconnection: its first failure is raised by
+        ``next``. Starts from the first event (default), after ``after_id``
+        (exclusive) or with ``only_new`` events; ``heartbeat``: seconds
+        between heartbeats while idle (None = the server's 5 s, 0 = none)."""
+        return self.subscribe_resilient(
+            after_id=after_id, only_new=only_new, kinds=kinds, heartbeat=heartbeat, retry=RetryPolicy.never()
+        )
+
+    def subscribe_resilient(
+        self,
+        *,
+        after_id: Optional[int] = None,
+        only_new: bool = False,
+        kinds: Sequence[str] = (),
+        heartbeat: Optional[float] = None,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> Subscription:
+        """A subscription that resumes after a dropped connection or a server
+        restart from the last position delivered, with no gap and no
+        duplicate; each resumption is announced by a ``Reconnecting`` item.
+        Errors that are not transient, or ``retry.max_attempts`` failures in
+        a row, end it (raised by ``next``)."""
+        return Subscription(
+            self._open_subscribe,
+            after_id=after_id,
+            only_new=only_new,
+            kinds=kinds,
+            heartbeat=heartbeat,
+            retry=retry,
+        )
+
+    def _open_subscribe(self, request: ledger_pb2.SubscribeRequest) -> StreamCall:
+        call: StreamCall = self.ledger.Subscribe(request, metadata=self._metadata)
+        return call
+
+    def verify_chain(self) -> ledger_pb2.VerifyChainResponse:
+        """Walks the hash chain; O(ledger size): consider ``with_timeout(None)``."""
+        resp: ledger_pb2.VerifyChainResponse = self._unary(self.ledger.VerifyChain, ledger_pb2.VerifyChainRequest())
+        return resp
+
+    def stats(self) -> ledger_pb2.StatsResponse:
+        """Server and ledger statistics, with the limits in force."""
+        resp: ledger_pb2.StatsResponse = self._unary(self.ledger.Stats, ledger_pb2.StatsRequest())
+        return resp
+
+    def import_rows(
+        self, rows: Iterable[Union[Event, ledger_pb2.Event]], mode: ImportMode = ImportMode.VERIFY
+    ) -> ImportOutcome:
+        """Imports one batch of complete rows (atomic; rows already stored
+        identically are skipped, so an interrupted import can be re-run)."""
+        wire = [row.to_proto() if isinstance(row, Event) else row for row in rows]
+        req = ledger_pb2.ImportRequest(rows=wire, mode=mode.value)
+        return ImportOutcome.from_proto(self._unary(self.ledger.Import, req))
+
+    def export(
+        self, *, start_id: Optional[int] = None, end_id: Optional[int] = None, chunk_size: int = 0
+    ) -> Iterator[list[Event]]:
+        """Stored rows exactly as stored, in id order, a chunk (``chunk_size``
+        rows, 0 = 1000) at a time; the range defaults to the whole ledger as
+        of the call. No deadline; leaving the loop early cancels the stream."""
+        req = ledger_pb2.ExportRequest(chunk_size=chunk_size)
+        if start_id is not None:
+            req.start_id = start_id
+        if end_id is not None:
+            req.end_id = end_id
+        call = self.ledger.Export(req, metadata=self._metadata)
+        try:
+            for chunk in call:
+                yield [Event.from_proto(row) for row in chunk.rows]
+        except grpc.RpcError as err:
+            raise PmmError.from_rpc_error(err) from None
+        finally:
+            call.cancel()
+
+    # ----- Mind -----------------------------------------------------------
+
+    def get_projection(
+        self,
+        *,
+        strict: bool = False,
+        as_of_id: Optional[int] = None,
+        expired_limit: Optional[int] = None,
+        expired_skip: int = 0,
+        warnings_limit: Optional[int] = None,
+        warnings_skip: int = 0,
+    ) -> Projection:
+        """The self-model. Expired commitments and warnings: the latest
+        ``*_limit`` (server default 20) after leaving out the latest
+        ``*_skip``; ``expired_total``/``warnings_total`` count them all."""
+        req = mind_pb2.GetProjectionRequest(strict=strict, expired_skip=expired_skip, warnings_skip=warnings_skip)
+        if as_of_id is not None:
+            req.as_of_id = as_of_id
+        if expired_limit is not None:
+            req.expired_limit = expired_limit
+        if warnings_limit is not None:
+            req.warnings_limit = warnings_limit
+        return Projection.from_proto(self._unary(self.mind.GetProjection, req))
+
+    def get_identity(self, *, as_of_id: Optional[int] = None) -> IdentityView:
+        """Name and traits."""
+        req = mind_pb2.GetIdentityRequest()
+        if as_of_id is not None:
+            req.as_of_id = as_of_id
+        resp = self._unary(self.mind.GetIdentity, req)
+        return IdentityView(Identity.from_proto(resp.identity if resp.HasField("identity") else None), resp.as_of_id)
+
+    def get_directives(
+        self, *, active_only: bool = False, as_of_id: Optional[int] = None
+    ) -> mind_pb2.GetDirectivesResponse:
+        """The directives and the active set (only the latter if ``active_only``)."""
+        req = mind_pb2.GetDirectivesRequest(active_only=active_only)
+        if as_of_id is not None:
+            req.as_of_id = as_of_id
+        resp: mind_pb2.GetDirectivesResponse = self._unary(self.mind.GetDirectives, req)
+        return resp
+
+    def get_metrics(
+        self, *, include_diagnosis: bool = False, as_of_id: Optional[int] = None
+    ) -> mind_pb2.GetMetricsResponse:
+        """IAS, GAS, the stage and, when asked, the diagnosis."""
+        req = MetricsOptions(include_diagnosis, as_of_id).to_proto()
+        resp: mind_pb2.GetMetricsResponse = self._unary(self.mind.GetMetrics, req)
+        return resp
+
+    def get_context(
+        self,
+        *,
+        compact: bool = False,
+        n_reflections: Optional[int] = None,
+        max_commitment_chars: Optional[int] = None,
+        max_reflection_chars: Optional[int] = None,
+        tail: Optional[int] = None,
+        as_of_id: Optional[int] = None,
+    ) -> mind_pb2.GetContextResponse:
+        """The context block (``.text``); see ``ContextOptions``."""
+        req = ContextOptions(
+            compact, n_reflections, max_commitment_chars, max_reflection_chars, tail, as_of_id
+        ).to_proto()
+        resp: mind_pb2.GetContextResponse = self._unary(self.mind.GetContext, req)
+        return resp
+
+    def embed(self, text: str) -> mind_pb2.EmbedResponse:
+        """The deterministic embedding of a text."""
+        resp: mind_pb2.EmbedResponse = self._unary(self.mind.Embed, mind_pb2.EmbedRequest(text=text))
+        return resp
+
+    def search(self, query: str, *, top_k: int = 0, kinds: Sequence[str] = ()) -> mind_pb2.SearchResponse:
+        """The events most similar to ``query`` (``top_k`` 0 = 10)."""
+        req = mind_pb2.SearchRequest(query=query, top_k=top_k, kinds=list(kinds))
+        resp: mind_pb2.SearchResponse = self._unary(self.mind.Search, req)
+        return resp
+
+
+def _view(value: Union[_V, bool, None], cls: type[_V]) -> Optional[_V]:
+    """An append view option: True = the defaults, options as given."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    raise TypeError(f"expected {cls.__name__} or a bool, not {type(value).__name__}")
+
+
+def _read_request(
+    start_id: Optional[int], end_id: Optional[int], backward: bool, kinds: Sequence[str], page_size: int
+) -> ledger_pb2.ReadRequest:
+    req = ledger_pb2.ReadRequest(
+        direction=ledger_pb2.READ_DIRECTION_BACKWARD if backward else ledger_pb2.READ_DIRECTION_FORWARD,
+        kinds=list(kinds),
+        limit=page_size,
+    )
+    if start_id is not None:
+        req.start_id = start_id
+    if end_id is not None:
+        req.end_id = end_id
+    return req
