@@ -132,8 +132,9 @@ class MindServicer:
     def Embed(self, request, context):
         """The deterministic 32-dimension embedding of a text and its digest
         (SPEC §6). Results are cached by text.
-        Errors: UNAVAILABLE while shutting down; INVALID_ARGUMENT `text: ...` when
-        the text is longer than Stats.limits.max_event_bytes bytes.
+        Errors: UNAVAILABLE while starting or shutting down; RESOURCE_EXHAUSTED
+        `text: ...` when the text is longer than Stats.limits.max_event_bytes
+        bytes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -143,9 +144,9 @@ class MindServicer:
         """The `top_k` events most similar to a query text (cosine similarity of
         SPEC §6 embeddings), over events whose content is non-empty, optionally
         only of some kinds. Scans the log: O(ledger size).
-        Errors: the common ones; INVALID_ARGUMENT for an oversized `query`,
-        `top_k` above Stats.limits.max_search_top_k (default 100), or more than
-        64 `kinds`.
+        Errors: the common ones; RESOURCE_EXHAUSTED for a `query` longer than
+        Stats.limits.max_event_bytes bytes; INVALID_ARGUMENT for `top_k` above
+        Stats.limits.max_search_top_k (default 100), or more than 64 `kinds`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
