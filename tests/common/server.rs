@@ -126,3 +126,11 @@ pub fn input(kind: &str, content: &str, meta: &str) -> EventInput {
         idempotency_key: String::new(),
     }
 }
+
+/// An event input with an idempotency key.
+pub fn keyed(kind: &str, content: &str, key: &str) -> EventInput {
+    EventInput {
+        idempotency_key: key.to_string(),
+        ..input(kind, content, "{}")
+    }
+}

@@ -1,8 +1,8 @@
 //! Start-up: the server listens at once, reports NOT_SERVING and answers
 //! UNAVAILABLE while it rebuilds derived state, then serves.
 
-use pmm::v1;
 use pmm::v1::ledger_client::LedgerClient;
+use pmm::v1::{self};
 use pmm_server::config::Config;
 use pmm_server::server;
 use serde_json::json;

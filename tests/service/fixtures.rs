@@ -2,11 +2,9 @@
 //! is opened in place (a copy), and every RPC view, final and as of every
 //! checkpoint, must equal `expected.json`.
 
-mod common;
-
-use common::server::TestServer;
-use common::{diff_outputs, fixture_cases, read_json};
-use pmm::v1;
+use crate::common::server::TestServer;
+use crate::common::{diff_outputs, fixture_cases, read_json};
+use pmm::v1::{self};
 use pmm_server::rules::float_value;
 use serde_json::{json, Value};
 

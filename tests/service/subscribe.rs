@@ -1,12 +1,10 @@
-//! Subscriptions through the real server: catch-up, the caught_up marker,
-//! live events under concurrent appends with no gap and no duplicate, kinds
-//! filters, slow subscribers, and a clean end on shutdown.
-
-mod common;
+//! Subscriptions: catch-up, the caught_up marker, live events under
+//! concurrent appends with no gap and no duplicate, kinds filters, slow
+//! subscribers, and a clean end on shutdown.
 
 use std::time::Duration;
 
-use common::server::{input, TestServer};
+use crate::common::server::{input, TestServer};
 use pmm::v1::ledger_client::LedgerClient;
 use pmm::v1::subscribe_request::Start;
 use pmm::v1::subscribe_response::Item;

@@ -1,0 +1,23 @@
+//! The service through a real server on 127.0.0.1:0, one concern per
+//! module (one test binary, so that the suite links once).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod append;
+mod bad_input;
+mod check_mode;
+mod concurrency;
+mod durability;
+mod fixtures;
+mod health;
+mod idempotency;
+mod projection;
+mod read;
+mod reference_ledgers;
+mod search;
+mod startup;
+mod stats;
+mod subscribe;
+mod transfer;
+mod verify;
