@@ -190,7 +190,14 @@ impl Client {
         &self,
         options: ReadOptions,
     ) -> impl Stream<Item = Result<Page, ClientError>> + Send + 'static {
-        crate::paging::pages(self.clone(), options)
+        let client = self.clone();
+        crate::paging::pages(
+            move |page: ReadOptions| {
+                let client = client.clone();
+                async move { client.read(&page).await }
+            },
+            options,
+        )
     }
 
     /// One event by id.

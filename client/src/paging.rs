@@ -1,9 +1,10 @@
 //! Paging through `Read`: each page's `next_start_id` is the next request's
 //! `start_id`.
 
+use std::future::Future;
+
 use futures_util::stream::{self, Stream};
 
-use crate::client::Client;
 use crate::error::ClientError;
 use crate::options::ReadOptions;
 use crate::types::Page;
@@ -22,16 +23,24 @@ pub(crate) fn next_request(current: &ReadOptions, page: &Page) -> Option<ReadOpt
     })
 }
 
-/// The pages of a range, as a stream; an error ends it.
-pub(crate) fn pages(
-    client: Client,
+/// The pages of a range, as a stream, each fetched by `read`; an error
+/// ends it.
+pub(crate) fn pages<F, Fut>(
+    read: F,
     options: ReadOptions,
-) -> impl Stream<Item = Result<Page, ClientError>> + Send + 'static {
+) -> impl Stream<Item = Result<Page, ClientError>> + Send + 'static
+where
+    F: Fn(ReadOptions) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Page, ClientError>> + Send + 'static,
+{
     stream::unfold(Some(options), move |state| {
-        let client = client.clone();
+        let fetched = state.map(|options| {
+            let page = read(options.clone());
+            async move { (page.await, options) }
+        });
         async move {
-            let options = state?;
-            match client.read(&options).await {
+            let (page, options) = fetched?.await;
+            match page {
                 Ok(page) => {
                     let next = next_request(&options, &page);
                     Some((Ok(page), next))
