@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use pmm_server::chain::{event_hash, CanonicalError};
 use pmm_server::event::{Event, ParsedMeta};
+use pmm_server::store::write::{insert_event, RowRef};
 use rusqlite::{params, Connection};
 use serde::Serialize;
 use serde_json::Value;
@@ -163,23 +164,9 @@ pub fn write_db(n: usize, seed: u64, path: &Path) -> Result<(), GenError> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.execute_batch(CREATE_EVENTS)?;
     let tx = conn.transaction()?;
-    {
-        let mut insert = tx.prepare(
-            "INSERT INTO events (id, ts, kind, content, meta, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for ev in chained(n, seed) {
-            let ev = ev?;
-            insert.execute(params![
-                ev.id,
-                ev.ts,
-                ev.kind,
-                ev.content,
-                ev.meta_text,
-                ev.prev_hash,
-                ev.hash
-            ])?;
-        }
+    for ev in chained(n, seed) {
+        let ev = ev?;
+        insert_event(&tx, &RowRef::from(&ev))?;
     }
     tx.commit()?;
     Ok(())

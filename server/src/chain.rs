@@ -260,12 +260,18 @@ pub fn event_hash(
 
 /// The hash an event should carry, from its own fields.
 pub fn hash_of(ev: &Event) -> Result<String, CanonicalError> {
+    hash_with_meta(ev, ev.meta())
+}
+
+/// The hash an event should carry, given its meta as parsed by the caller
+/// (who has dealt with a meta that does not parse).
+pub fn hash_with_meta(ev: &Event, meta: &Value) -> Result<String, CanonicalError> {
     event_hash(
         ev.id,
         &ev.ts,
         &ev.kind,
         &ev.content,
-        ev.meta(),
+        meta,
         ev.prev_hash.as_deref(),
     )
 }

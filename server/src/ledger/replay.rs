@@ -174,14 +174,7 @@ fn check_row(row: &Event) -> RowCheck {
         Ok(meta) => meta,
         Err(e) => return RowCheck::Unreadable(format!("row {}: {e}", row.id)),
     };
-    let hash = crate::chain::event_hash(
-        row.id,
-        &row.ts,
-        &row.kind,
-        &row.content,
-        meta,
-        row.prev_hash.as_deref(),
-    );
+    let hash = crate::chain::hash_with_meta(row, meta);
     match hash {
         Ok(hash) => RowCheck::Computed(hash),
         Err(e) => RowCheck::Unhashable(e),
@@ -226,16 +219,7 @@ pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, Re
             source,
         })?;
 
-    let mut linker = Linker {
-        verifier: ChainVerifier::new(),
-        result: Verification {
-            checked: 0,
-            fault: None,
-        },
-        pending: std::collections::VecDeque::new(),
-        done_in,
-        worker_failed: false,
-    };
+    let mut linker = Linker::new(done_in);
     let mut batch = Vec::with_capacity(REBUILD_BATCH);
     let read = store.for_each(i64::MIN, up_to, |row| {
         if linker.result.fault.is_some() {
@@ -291,6 +275,19 @@ struct Linker {
 }
 
 impl Linker {
+    fn new(done_in: std::sync::mpsc::Receiver<Vec<(Event, RowCheck)>>) -> Self {
+        Linker {
+            verifier: ChainVerifier::new(),
+            result: Verification {
+                checked: 0,
+                fault: None,
+            },
+            pending: std::collections::VecDeque::new(),
+            done_in,
+            worker_failed: false,
+        }
+    }
+
     /// Links the batches at the front that are ready, waiting for the
     /// worker while more than `keep` batches are pending.
     fn link_ready(&mut self, keep: usize) {
@@ -403,17 +400,7 @@ mod tests {
 
     fn linker() -> (Linker, mpsc::Sender<Vec<(Event, RowCheck)>>) {
         let (done_out, done_in) = mpsc::channel();
-        let linker = Linker {
-            verifier: ChainVerifier::new(),
-            result: Verification {
-                checked: 0,
-                fault: None,
-            },
-            pending: std::collections::VecDeque::new(),
-            done_in,
-            worker_failed: false,
-        };
-        (linker, done_out)
+        (Linker::new(done_in), done_out)
     }
 
     /// Batches checked here and at the worker are linked strictly in id

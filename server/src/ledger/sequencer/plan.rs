@@ -204,15 +204,8 @@ fn check_import_link(
     let meta = row
         .parsed_meta()
         .map_err(|e| LinkProblem::Invalid(e.to_string()))?;
-    let computed = chain::event_hash(
-        row.id,
-        &row.ts,
-        &row.kind,
-        &row.content,
-        meta,
-        row.prev_hash.as_deref(),
-    )
-    .map_err(|e| LinkProblem::Invalid(format!("cannot be hashed: {e}")))?;
+    let computed = chain::hash_with_meta(row, meta)
+        .map_err(|e| LinkProblem::Invalid(format!("cannot be hashed: {e}")))?;
     if row.hash.as_deref() != Some(computed.as_str()) {
         return Err(LinkProblem::Invalid(match row.hash.as_deref() {
             None => format!("hash is missing (the recomputed hash is {computed})"),
