@@ -12,6 +12,18 @@
 //!   [`v1::mind_client::MindClient`];
 //! - [`v1::FILE_DESCRIPTOR_SET`], the encoded descriptor set of the package,
 //!   for gRPC server reflection.
+//!
+//! Next to it, [`TRAILER_LAST_ID`] and [`TRAILER_LAST_HASH`]: the trailers a
+//! conflict status carries, named once for the server and its clients.
+
+/// The gRPC trailer in which the server reports the ledger's last id with a
+/// write that lost a race (`ABORTED`, `FAILED_PRECONDITION`); clients read
+/// the current head from it instead of asking again.
+pub const TRAILER_LAST_ID: &str = "pmm-last-id";
+
+/// The trailer with the ledger's last hash, next to [`TRAILER_LAST_ID`];
+/// absent when the ledger is empty.
+pub const TRAILER_LAST_HASH: &str = "pmm-last-hash";
 
 /// The protobuf package `pmm.v1`: messages, enums, client and server stubs.
 #[allow(

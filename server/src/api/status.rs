@@ -10,20 +10,21 @@ use crate::rules::ContextError;
 use crate::store::writer::WriteError;
 use crate::store::{Head, StoreError};
 
-/// A status carrying the current head in its trailers (`pmm-last-id`,
-/// `pmm-last-hash`), for writes that lost a race.
+/// A status carrying the current head in its trailers
+/// ([`pmm::TRAILER_LAST_ID`], [`pmm::TRAILER_LAST_HASH`]), for writes that
+/// lost a race.
 fn with_head(code: Code, message: String, head: &Head) -> Status {
     let mut status = Status::new(code, message);
     let md = status.metadata_mut();
     if let Ok(v) = MetadataValue::try_from(head.last_id.to_string()) {
-        md.insert("pmm-last-id", v);
+        md.insert(pmm::TRAILER_LAST_ID, v);
     }
     if let Some(v) = head
         .last_hash
         .as_ref()
         .and_then(|h| MetadataValue::try_from(h.as_str()).ok())
     {
-        md.insert("pmm-last-hash", v);
+        md.insert(pmm::TRAILER_LAST_HASH, v);
     }
     status
 }
