@@ -13,8 +13,15 @@
 //! - [`v1::FILE_DESCRIPTOR_SET`], the encoded descriptor set of the package,
 //!   for gRPC server reflection.
 //!
-//! Next to it, [`TRAILER_LAST_ID`] and [`TRAILER_LAST_HASH`]: the trailers a
+//! Next to it, shared by the server and the client:
+//!
+//! - [`py`]: the Python 3.11 semantics SPEC is written in (float `repr`,
+//!   `float()`/`int()`, `str()`, `str.lower`, `fromisoformat`, …);
+//!
+//! and [`TRAILER_LAST_ID`] and [`TRAILER_LAST_HASH`]: the trailers a
 //! conflict status carries, named once for the server and its clients.
+
+pub mod py;
 
 /// The gRPC trailer in which the server reports the ledger's last id with a
 /// write that lost a race (`ABORTED`, `FAILED_PRECONDITION`); clients read

@@ -6,7 +6,9 @@ pub mod engine;
 pub mod event;
 pub mod hub;
 pub mod mind;
-pub mod pyfmt;
+/// The old home of the Python semantics, now [`pmm::py`]; the name stays
+/// for `api::convert` until it imports `pmm::py` itself.
+pub use pmm::py as pyfmt;
 pub mod rules;
 pub mod server;
 pub mod source;

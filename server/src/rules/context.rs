@@ -9,15 +9,16 @@
 use std::sync::{Arc, LazyLock};
 
 use imbl::Vector;
+use pmm::py as pyfmt;
+use pmm::py::PY_WS_CLASS;
 use regex::Regex;
 use serde_json::Value;
 
 use super::metrics::Metrics;
 use super::projection::Projection;
 use super::stage::{StageFold, TelemetryError};
-use super::{Fold, PY_WS_CLASS};
+use super::Fold;
 use crate::event::Event;
-use crate::pyfmt;
 
 /// The fixed guidance line of the standard layout.
 pub const GUIDANCE: &str = "You may suggest personality adjustments when context supports it \

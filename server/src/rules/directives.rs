@@ -3,11 +3,11 @@
 use std::cmp::Reverse;
 
 use imbl::{HashMap, OrdMap, OrdSet, Vector};
+use pmm::py as pyfmt;
 use serde_json::{json, Number, Value};
 
 use super::{float_value, Fold};
 use crate::event::Event;
-use crate::pyfmt;
 
 /// Directive events that count as recent for the active score.
 pub const RECENT_WINDOW: usize = 200;

@@ -1,8 +1,7 @@
 //! Deterministic text embeddings, cosine similarity and digest (SPEC §6).
 
+use pmm::py as pyfmt;
 use sha1::{Digest, Sha1};
-
-use crate::pyfmt;
 
 /// Slots of the bag-of-tokens vector (only the first [`EMBED_DIM`] are used).
 const BOW_SLOTS: usize = 64;

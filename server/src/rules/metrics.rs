@@ -4,13 +4,13 @@
 //! reports in full (persistent vectors, so a snapshot clone is O(1)).
 
 use imbl::{HashMap, HashSet, Vector};
+use pmm::py as pyfmt;
 use serde_json::{json, Value};
 
 use super::projection::clamp01;
 use super::value::{float_or, truthy};
 use super::{float_value, Fold};
 use crate::event::Event;
-use crate::pyfmt;
 
 const STABLE_WINDOW: u64 = 5;
 const STABILITY_BONUS: f64 = 0.03;

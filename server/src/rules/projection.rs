@@ -7,13 +7,14 @@
 use std::sync::{Arc, LazyLock};
 
 use imbl::{HashMap, HashSet, OrdMap, Vector};
+use pmm::py as pyfmt;
+use pmm::py::{py_max, py_min, PY_WS_CLASS};
 use regex::Regex;
 use serde_json::{json, Map, Value};
 
 use super::value::{as_text, cid_key, cid_object_key, float_or, truthy, truthy_opt};
-use super::{float_value, py_max, py_min, Fold, PY_WS_CLASS};
+use super::{float_value, Fold};
 use crate::event::Event;
-use crate::pyfmt;
 
 /// Big-Five trait names, in output order.
 pub const TRAITS: [&str; 5] = [

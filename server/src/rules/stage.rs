@@ -1,11 +1,11 @@
 //! Developmental stage from telemetry windows (SPEC §4).
 
 use imbl::Vector;
+use pmm::py as pyfmt;
 use serde_json::{json, Value};
 
 use super::{float_value, Fold};
 use crate::event::Event;
-use crate::pyfmt;
 
 /// Number of telemetry points averaged.
 pub const STAGE_WINDOW: usize = 10;

@@ -1,22 +1,12 @@
-//! How the rules read JSON values: Python truthiness and the few coercions
-//! that the SPEC states in Python terms.
+//! How the rules read JSON values: with Python truthiness and coercions
+//! ([`pmm::py`]), falling back to defaults, and keying commitments by value.
 
+use pmm::py as pyfmt;
 use serde_json::Value;
 
 use crate::chain::canonical_json;
-use crate::pyfmt;
 
-/// Python-truthy: not null, false, 0/0.0, "", [] or {}.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => pyfmt::number_to_f64(n) != 0.0,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
+pub use pmm::py::truthy;
 
 /// `Some(v)` when `v` is present and truthy.
 pub fn truthy_opt(v: Option<&Value>) -> Option<&Value> {
@@ -58,31 +48,6 @@ pub fn as_text(v: Option<&Value>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn truthiness_follows_python() {
-        for v in [
-            json!(null),
-            json!(false),
-            json!(0),
-            json!(0.0),
-            json!(""),
-            json!([]),
-            json!({}),
-        ] {
-            assert!(!truthy(&v), "{v} should be falsy");
-        }
-        for v in [
-            json!(true),
-            json!(1),
-            json!(-0.5),
-            json!(" "),
-            json!([0]),
-            json!({"a": null}),
-        ] {
-            assert!(truthy(&v), "{v} should be truthy");
-        }
-    }
 
     #[test]
     fn cid_keys_distinguish_types() {

@@ -1,4 +1,4 @@
-//! Differential test of `pmm_server::pyfmt` against the real `python3`.
+//! Differential test of `pmm::py` against the real `python3`.
 //!
 //! A few thousand deterministic inputs (xorshift bit patterns for floats, generated strings
 //! for coercion/whitespace/case/timestamps, nested JSON values for `str()`, and whole-Unicode
@@ -9,7 +9,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use pmm_server::pyfmt;
+use pmm::py;
 use serde_json::{json, Map, Number, Value};
 
 /// Evaluates one request per input line, answers `{"r": result}` per line, in order.
@@ -100,10 +100,10 @@ impl Rng {
     }
 }
 
-/// How many random cases to generate, as a multiple of the default (env `PYFMT_DIFF_SCALE`,
-/// default 1); `PYFMT_DIFF_SEED` picks another deterministic seed. For longer fuzzing runs.
+/// How many random cases to generate, as a multiple of the default (env `PY_DIFF_SCALE`,
+/// default 1); `PY_DIFF_SEED` picks another deterministic seed. For longer fuzzing runs.
 fn scale() -> usize {
-    std::env::var("PYFMT_DIFF_SCALE")
+    std::env::var("PY_DIFF_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1)
@@ -559,18 +559,18 @@ fn case(op: &'static str, arg: Value) -> Case {
         "repr" | "f2" => {
             let x = f64::from_bits(u64::from_str_radix(arg.as_str().unwrap(), 16).unwrap());
             Value::String(if op == "repr" {
-                pyfmt::float_repr(x)
+                py::float_repr(x)
             } else {
-                pyfmt::format_2f(x)
+                py::format_2f(x)
             })
         }
-        "float" => pyfmt::coerce_float(&arg).map_or(Value::Null, |x| Value::String(hex_bits(x))),
-        "int" => pyfmt::coerce_int(&arg).map_or(Value::Null, |n| Value::String(n.to_string())),
-        "str" => Value::String(pyfmt::py_str(&arg)),
-        "strip" => Value::String(pyfmt::strip(arg.as_str().unwrap()).to_string()),
-        "collapse" => Value::String(pyfmt::collapse_ws(arg.as_str().unwrap())),
-        "lower" => Value::String(pyfmt::lower(arg.as_str().unwrap())),
-        "iso" => pyfmt::iso_wall_clock(arg.as_str().unwrap()).map_or(Value::Null, Value::String),
+        "float" => py::coerce_float(&arg).map_or(Value::Null, |x| Value::String(hex_bits(x))),
+        "int" => py::coerce_int(&arg).map_or(Value::Null, |n| Value::String(n.to_string())),
+        "str" => Value::String(py::py_str(&arg)),
+        "strip" => Value::String(py::strip(arg.as_str().unwrap()).to_string()),
+        "collapse" => Value::String(py::collapse_ws(arg.as_str().unwrap())),
+        "lower" => Value::String(py::lower(arg.as_str().unwrap())),
+        "iso" => py::iso_wall_clock(arg.as_str().unwrap()).map_or(Value::Null, Value::String),
         _ => Value::Null,
     };
     Case { op, arg, rust }
@@ -585,7 +585,7 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
     let list = |key: &str| tables[key].as_array().cloned().unwrap_or_default();
     let space: Vec<u64> = list("space").iter().filter_map(Value::as_u64).collect();
     let rust_space: Vec<u64> = all_chars()
-        .filter(|c| pyfmt::is_space(*c))
+        .filter(|c| py::is_space(*c))
         .map(|c| c as u64)
         .collect();
     if space != rust_space {
@@ -606,7 +606,7 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
             .get(&(c as u64))
             .cloned()
             .unwrap_or_else(|| c.to_string());
-        let got = pyfmt::lower(&c.to_string());
+        let got = py::lower(&c.to_string());
         if got != want {
             failures.push(format!(
                 "lower(U+{:04X}): python {want:?} rust {got:?}",
@@ -621,8 +621,8 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
     }
     for c in all_chars() {
         let want = sigma.get(&(c as u64)).copied().unwrap_or(0);
-        let a = pyfmt::lower(&format!("A{c}Σ")).ends_with('ς');
-        let b = pyfmt::lower(&format!("AΣ{c}")).chars().nth(1) == Some('σ');
+        let a = py::lower(&format!("A{c}Σ")).ends_with('ς');
+        let b = py::lower(&format!("AΣ{c}")).chars().nth(1) == Some('σ');
         let got = u64::from(a) + 2 * u64::from(b);
         if got != want {
             failures.push(format!(
@@ -641,7 +641,7 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
     }
     for c in all_chars() {
         let want = decimal.get(&(c as u64)).cloned();
-        let got = pyfmt::coerce_int(&Value::String(c.to_string())).map(|n| n.to_string());
+        let got = py::coerce_int(&Value::String(c.to_string())).map(|n| n.to_string());
         if got != want {
             failures.push(format!(
                 "int(U+{:04X}): python {want:?} rust {got:?}",
@@ -652,9 +652,9 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
 }
 
 #[test]
-fn pyfmt_matches_python3() {
+fn py_matches_python3() {
     let started = std::time::Instant::now();
-    let seed = std::env::var("PYFMT_DIFF_SEED")
+    let seed = std::env::var("PY_DIFF_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x9E37_79B9_7F4A_7C15u64);
@@ -689,7 +689,7 @@ fn pyfmt_matches_python3() {
     for _ in 0..200 * scale() {
         let bits = rng.next();
         if f64::from_bits(bits).is_finite() {
-            others.push(num(&pyfmt::float_repr(f64::from_bits(bits))));
+            others.push(num(&py::float_repr(f64::from_bits(bits))));
         }
     }
     for v in &others {
@@ -747,7 +747,7 @@ fn pyfmt_matches_python3() {
     let mut child = match child {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("note: python3 not found; skipping the pyfmt differential test");
+            eprintln!("note: python3 not found; skipping the py differential test");
             return;
         }
         Err(e) => panic!("cannot start python3: {e}"),
@@ -784,7 +784,7 @@ fn pyfmt_matches_python3() {
             m
         });
     eprintln!(
-        "pyfmt differential: {counts:?} + Unicode tables in {:?}",
+        "py differential: {counts:?} + Unicode tables in {:?}",
         started.elapsed()
     );
     for f in failures.iter().take(40) {
