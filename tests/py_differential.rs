@@ -1,7 +1,7 @@
 //! Differential test of `pmm::py` against the real `python3`.
 //!
 //! A few thousand deterministic inputs (xorshift bit patterns for floats, generated strings
-//! for coercion/whitespace/case/timestamps, nested JSON values for `str()`, and whole-Unicode
+//! for coercion/whitespace/case/timestamps, nested JSON values for `str()` and `json.dumps`, and whole-Unicode
 //! tables) are sent as JSON lines to ONE python3 process, which evaluates each with the
 //! Python expression that SPEC.md names; the answers are compared with the Rust functions.
 //! Skipped, with a note, when `python3` is not installed.
@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 use pmm::py;
+use pmm::py::json::Options;
 use serde_json::{json, Map, Number, Value};
 
 /// Evaluates one request per input line, answers `{"r": result}` per line, in order.
@@ -18,6 +19,11 @@ import json, re, struct, sys, unicodedata
 from datetime import datetime
 
 WS = re.compile(r"\s+")
+DUMPS = {
+    "dumps": {},
+    "dumps_canonical": {"sort_keys": True, "separators": (",", ":")},
+    "dumps_keep": {"ensure_ascii": False},
+}
 
 def as_float(a):
     return struct.unpack(">d", struct.pack(">Q", int(a, 16)))[0]
@@ -69,6 +75,11 @@ def run(op, a):
         try:
             return datetime.fromisoformat(a).strftime("%Y-%m-%dT%H:%M:%SZ")
         except (TypeError, ValueError):
+            return None
+    if op in DUMPS:
+        try:
+            return json.dumps(a, allow_nan=False, **DUMPS[op])
+        except ValueError:
             return None
     if op == "tables":
         return tables()
@@ -571,9 +582,27 @@ fn case(op: &'static str, arg: Value) -> Case {
         "collapse" => Value::String(py::collapse_ws(arg.as_str().unwrap())),
         "lower" => Value::String(py::lower(arg.as_str().unwrap())),
         "iso" => py::iso_wall_clock(arg.as_str().unwrap()).map_or(Value::Null, Value::String),
+        "dumps" | "dumps_canonical" | "dumps_keep" => {
+            let options = match op {
+                "dumps_canonical" => Options::CANONICAL,
+                "dumps_keep" => Options {
+                    ensure_ascii: false,
+                    ..Options::DEFAULT
+                },
+                _ => Options::DEFAULT,
+            };
+            py::json::dumps(&arg, options).map_or(Value::Null, Value::String)
+        }
         _ => Value::Null,
     };
     Case { op, arg, rust }
+}
+
+/// `json.dumps` of `v` with the three sets of options PMM uses.
+fn dumps_cases(cases: &mut Vec<Case>, v: &Value) {
+    for op in ["dumps", "dumps_canonical", "dumps_keep"] {
+        cases.push(case(op, v.clone()));
+    }
 }
 
 fn all_chars() -> impl Iterator<Item = char> {
@@ -696,6 +725,7 @@ fn py_matches_python3() {
         cases.push(case("float", v.clone()));
         cases.push(case("int", v.clone()));
         cases.push(case("str", v.clone()));
+        dumps_cases(&mut cases, v);
     }
     for _ in 0..600 * scale() {
         cases.push(case("str", random_value(&mut rng, 0)));
@@ -703,7 +733,12 @@ fn py_matches_python3() {
     // repr(str) over every code point, in chunks (surrogates cannot be a Rust string).
     let every: Vec<char> = all_chars().collect();
     for chunk in every.chunks(8192) {
-        cases.push(case("str", json!([chunk.iter().collect::<String>()])));
+        let strings = json!([chunk.iter().collect::<String>()]);
+        cases.push(case("str", strings.clone()));
+        dumps_cases(&mut cases, &strings);
+    }
+    for _ in 0..300 * scale() {
+        dumps_cases(&mut cases, &random_value(&mut rng, 0));
     }
     for _ in 0..800 * scale() {
         let s = random_string(&mut rng, 12);

@@ -5,8 +5,10 @@
 //! `{"id", "ts", "kind", "content", "meta", "prev_hash", "hash"}`, written as
 //! Python's `json.dumps(row, ensure_ascii=False)` writes it, so a ledger
 //! imported from a reference `pmm.db` exports byte for byte as its
-//! `events.jsonl`. `meta` is the stored JSON object (key order and number
-//! spelling kept); `prev_hash`/`hash` are `null` when not stored.
+//! `events.jsonl`. `meta` is the stored JSON object (key order kept, numbers
+//! as Python re-prints them); `prev_hash`/`hash` are `null` when not stored.
+//! A meta that is not an object, or that `json.dumps` refuses (a non-finite
+//! number), is written as its text in a string instead.
 //!
 //! Reading, `meta` may also be a string: it is then taken as the stored meta
 //! text verbatim. An object is stored in the reference's text form
@@ -14,10 +16,10 @@
 //! form the reference's own `pmm.db` holds; hashes do not depend on it (they
 //! are computed over canonical JSON).
 
+use pmm::py::json::{self, Options};
 use pmm::v1;
 use serde_json::{Map, Value};
 
-use crate::pyjson::{self, Ascii};
 use crate::types::Event;
 
 /// Why a line is not a row.
@@ -25,18 +27,19 @@ use crate::types::Event;
 #[error("{0}")]
 pub struct LineError(pub String);
 
+/// `json.dumps(row, ensure_ascii=False)`.
+const LINE_OPTIONS: Options = Options {
+    ensure_ascii: false,
+    ..Options::DEFAULT
+};
+
 /// The line (without newline) of a stored row.
 pub fn format_row(row: &v1::Event) -> String {
     let meta = serde_json::from_str::<Value>(&row.meta)
         .ok()
         .filter(Value::is_object);
     let mut out = line_head(row.id, &row.ts, &row.kind, &row.content);
-    match meta {
-        Some(meta) => pyjson::write_value(&mut out, &meta, Ascii::Keep),
-        // Not an object: kept as its text, which `parse_line` reads back
-        // verbatim.
-        None => pyjson::write_str(&mut out, &row.meta, Ascii::Keep),
-    }
+    write_meta(&mut out, meta.as_ref(), || row.meta.clone());
     let hash = (!row.hash.is_empty()).then_some(row.hash.as_str());
     line_tail(&mut out, row.prev_hash.as_deref(), hash);
     out
@@ -45,9 +48,19 @@ pub fn format_row(row: &v1::Event) -> String {
 /// The line (without newline) of an event read through the typed client.
 pub fn format_event(ev: &Event) -> String {
     let mut out = line_head(ev.id, &ev.ts, &ev.kind, &ev.content);
-    pyjson::write_value(&mut out, &ev.meta, Ascii::Keep);
+    write_meta(&mut out, Some(&ev.meta), || ev.meta.to_string());
     line_tail(&mut out, ev.prev_hash.as_deref(), ev.hash.as_deref());
     out
+}
+
+/// Writes meta as the object it is; when it is not an object that
+/// `json.dumps` can write, writes its `text` as a string instead, which
+/// `parse_line` reads back verbatim.
+fn write_meta(out: &mut String, meta: Option<&Value>, text: impl FnOnce() -> String) {
+    match meta.and_then(|m| json::dumps(m, LINE_OPTIONS).ok()) {
+        Some(written) => out.push_str(&written),
+        None => json::write_str(&text(), false, out),
+    }
 }
 
 fn line_head(id: u64, ts: &str, kind: &str, content: &str) -> String {
@@ -55,11 +68,11 @@ fn line_head(id: u64, ts: &str, kind: &str, content: &str) -> String {
     out.push_str("{\"id\": ");
     out.push_str(&id.to_string());
     out.push_str(", \"ts\": ");
-    pyjson::write_str(&mut out, ts, Ascii::Keep);
+    json::write_str(ts, false, &mut out);
     out.push_str(", \"kind\": ");
-    pyjson::write_str(&mut out, kind, Ascii::Keep);
+    json::write_str(kind, false, &mut out);
     out.push_str(", \"content\": ");
-    pyjson::write_str(&mut out, content, Ascii::Keep);
+    json::write_str(content, false, &mut out);
     out.push_str(", \"meta\": ");
     out
 }
@@ -74,7 +87,7 @@ fn line_tail(out: &mut String, prev_hash: Option<&str>, hash: Option<&str>) {
 
 fn write_opt(out: &mut String, value: Option<&str>) {
     match value {
-        Some(s) => pyjson::write_str(out, s, Ascii::Keep),
+        Some(s) => json::write_str(s, false, out),
         None => out.push_str("null"),
     }
 }
@@ -95,7 +108,8 @@ pub fn parse_line(line: &str) -> Result<v1::Event, LineError> {
         None => return Err(LineError("id: missing".to_string())),
     };
     let meta = match obj.remove("meta") {
-        Some(Value::Object(map)) => pyjson::dumps(&Value::Object(map), Ascii::Escape),
+        Some(Value::Object(map)) => json::dumps(&Value::Object(map), Options::DEFAULT)
+            .map_err(|e| LineError(format!("meta: {e}")))?,
         Some(Value::String(text)) => text,
         None | Some(Value::Null) => "{}".to_string(),
         Some(other) => {
@@ -172,6 +186,41 @@ mod tests {
         };
         let again = parse_line(&format_row(&broken)).unwrap();
         assert_eq!(again.meta, "not json");
+    }
+
+    #[test]
+    fn a_meta_json_dumps_refuses_is_written_as_its_text() {
+        let row = v1::Event {
+            id: 1,
+            ts: "t".into(),
+            kind: "k".into(),
+            content: String::new(),
+            meta: r#"{"x": 1e400}"#.into(),
+            prev_hash: None,
+            hash: "h".into(),
+        };
+        let line = format_row(&row);
+        assert!(line.contains(r#""meta": "{\"x\": 1e400}""#), "{line}");
+        assert_eq!(parse_line(&line).unwrap().meta, row.meta);
+        let ev = Event {
+            meta: serde_json::from_str(&row.meta).unwrap(),
+            ..Event::from_row(parse_line(LINE).unwrap()).unwrap()
+        };
+        let line = format_event(&ev);
+        assert_eq!(
+            parse_line(&line).unwrap().meta,
+            ev.meta.to_string(),
+            "{line}"
+        );
+        let err =
+            parse_line(r#"{"id": 1, "ts": "t", "kind": "k", "content": "", "meta": {"x": 1e400}}"#)
+                .unwrap_err()
+                .0;
+        assert!(
+            err.starts_with("meta: number 1e")
+                && err.ends_with("is not finite (NaN and Infinity are refused)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! `re`'s Unicode `\s`, and timestamps go through `datetime.fromisoformat`.
 //! This module is the one place where those semantics live, one module per
 //! job. The Unicode data Python 3.11 uses (14.0.0) is embedded where Rust's
-//! own tables are newer ([`unicode`]); `tests/py_differential.rs` checks
-//! every function here against a real `python3`.
+//! own tables are newer (`unicode`); `tests/py_differential.rs` checks
+//! every function here against a real `python3`. [`json`] is `json.dumps`,
+//! both the hash chain's canonical form and the reference's stored texts.
 //!
 //! The functions are also re-exported here, so callers can write
 //! `py::float_repr(x)` without naming the module they live in.
@@ -15,6 +16,7 @@
 pub mod coerce;
 pub mod float;
 pub mod isoformat;
+pub mod json;
 pub mod repr;
 pub mod text;
 mod unicode;
