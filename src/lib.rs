@@ -16,11 +16,14 @@
 //! Next to it, shared by the server and the client:
 //!
 //! - [`py`]: the Python 3.11 semantics SPEC is written in (float `repr`,
-//!   `float()`/`int()`, `str()`, `str.lower`, `fromisoformat`, …);
+//!   `float()`/`int()`, `str()`, `str.lower`, `fromisoformat`, `json.dumps`);
+//! - [`ledger_file`]: reading a ledger file (`events.jsonl` or a reference
+//!   `pmm.db`) row by row;
 //!
 //! and [`TRAILER_LAST_ID`] and [`TRAILER_LAST_HASH`]: the trailers a
 //! conflict status carries, named once for the server and its clients.
 
+pub mod ledger_file;
 pub mod py;
 
 /// The gRPC trailer in which the server reports the ledger's last id with a
