@@ -4,7 +4,7 @@
 //! for coercion/whitespace/case/timestamps, nested JSON values for `str()` and `json.dumps`, and whole-Unicode
 //! tables) are sent as JSON lines to ONE python3 process, which evaluates each with the
 //! Python expression that SPEC.md names; the answers are compared with the Rust functions.
-//! Skipped, with a note, when `python3` is not installed.
+//! Fails, saying what to install, when `python3` (3.11 or later) is not on PATH.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -680,6 +680,31 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
     }
 }
 
+/// What to do when no suitable python3 is found.
+const INSTALL_PYTHON: &str = "this test compares pmm::py with Python: install python3 >= 3.11 \
+     (the reference's version, e.g. `apt-get install python3.11` or `pyenv install 3.11`) \
+     and put it on PATH as `python3`";
+
+/// Fails, saying what to install, unless `python3` is Python 3.11 or later.
+fn check_python3() {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys; print(sys.version_info >= (3, 11), sys.version.split()[0])",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 ({e}): {INSTALL_PYTHON}"));
+    let answer = String::from_utf8_lossy(&out.stdout);
+    let version = answer
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("of an unknown version");
+    assert!(
+        out.status.success() && answer.starts_with("True "),
+        "python3 is {version}: {INSTALL_PYTHON}"
+    );
+}
+
 #[test]
 fn py_matches_python3() {
     let started = std::time::Instant::now();
@@ -772,21 +797,15 @@ fn py_matches_python3() {
     }
     input.push_str("{\"op\": \"tables\", \"arg\": null}\n");
 
-    let child = Command::new("python3")
+    check_python3();
+    let mut child = Command::new("python3")
         .arg("-c")
         .arg(PYTHON)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("note: python3 not found; skipping the py differential test");
-            return;
-        }
-        Err(e) => panic!("cannot start python3: {e}"),
-    };
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start python3: {e}"));
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let stdout = BufReader::new(child.stdout.take().unwrap());
