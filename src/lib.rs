@@ -12,6 +12,28 @@
 //!   [`v1::mind_client::MindClient`];
 //! - [`v1::FILE_DESCRIPTOR_SET`], the encoded descriptor set of the package,
 //!   for gRPC server reflection.
+//!
+//! Next to it, shared by the server and the client:
+//!
+//! - [`py`]: the Python 3.11 semantics SPEC is written in (float `repr`,
+//!   `float()`/`int()`, `str()`, `str.lower`, `fromisoformat`, `json.dumps`);
+//! - [`ledger_file`]: reading a ledger file (`events.jsonl` or a reference
+//!   `pmm.db`) row by row;
+//!
+//! and [`TRAILER_LAST_ID`] and [`TRAILER_LAST_HASH`]: the trailers a
+//! conflict status carries, named once for the server and its clients.
+
+pub mod ledger_file;
+pub mod py;
+
+/// The gRPC trailer in which the server reports the ledger's last id with a
+/// write that lost a race (`ABORTED`, `FAILED_PRECONDITION`); clients read
+/// the current head from it instead of asking again.
+pub const TRAILER_LAST_ID: &str = "pmm-last-id";
+
+/// The trailer with the ledger's last hash, next to [`TRAILER_LAST_ID`];
+/// absent when the ledger is empty.
+pub const TRAILER_LAST_HASH: &str = "pmm-last-hash";
 
 /// The protobuf package `pmm.v1`: messages, enums, client and server stubs.
 #[allow(
@@ -34,12 +56,6 @@ pub mod v1 {
     /// Fully qualified names of the public services, as reflection lists them.
     pub const SERVICE_NAMES: [&str; 2] = [ledger_server::SERVICE_NAME, mind_server::SERVICE_NAME];
 }
-
-/// Trailer of a write that lost a race (ABORTED, FAILED_PRECONDITION):
-/// the ledger's current last id.
-pub const TRAILER_LAST_ID: &str = "pmm-last-id";
-/// Trailer of a write that lost a race: the ledger's current last hash.
-pub const TRAILER_LAST_HASH: &str = "pmm-last-hash";
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use pmm_server::chain::{event_hash, CanonicalError};
 use pmm_server::event::{Event, ParsedMeta};
 use pmm_server::store::write::{insert_event, RowRef};
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -7,8 +7,8 @@ use tonic::Code;
 
 /// The ledger head the server reported with a conflict (`ABORTED` for a
 /// mismatched `expected_last_id`, `FAILED_PRECONDITION` for an import that
-/// conflicts with the stored chain), from the trailers `pmm-last-id` and
-/// `pmm-last-hash`.
+/// conflicts with the stored chain), from the trailers
+/// [`pmm::TRAILER_LAST_ID`] and [`pmm::TRAILER_LAST_HASH`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConflictHead {
     /// The ledger's last id.
@@ -148,11 +148,16 @@ impl From<tonic::Status> for ClientError {
     }
 }
 
-/// Reads the trailers `pmm-last-id` / `pmm-last-hash`.
+/// Reads the trailers [`pmm::TRAILER_LAST_ID`] / [`pmm::TRAILER_LAST_HASH`].
 fn conflict_head(metadata: &tonic::metadata::MetadataMap) -> Option<ConflictHead> {
-    let last_id = metadata.get("pmm-last-id")?.to_str().ok()?.parse().ok()?;
+    let last_id = metadata
+        .get(pmm::TRAILER_LAST_ID)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
     let last_hash = metadata
-        .get("pmm-last-hash")
+        .get(pmm::TRAILER_LAST_HASH)
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty())
         .map(str::to_string);
@@ -219,10 +224,10 @@ mod tests {
             tonic::Status::aborted("expected_last_id: expected 5, ledger last id is 7");
         status
             .metadata_mut()
-            .insert("pmm-last-id", "7".parse().unwrap());
+            .insert(pmm::TRAILER_LAST_ID, "7".parse().unwrap());
         status
             .metadata_mut()
-            .insert("pmm-last-hash", "abc".parse().unwrap());
+            .insert(pmm::TRAILER_LAST_HASH, "abc".parse().unwrap());
         let err = ClientError::from(status);
         assert_eq!(err.code(), Some(Code::Aborted));
         assert!(err.is_conflict());

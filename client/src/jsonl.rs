@@ -5,8 +5,10 @@
 //! `{"id", "ts", "kind", "content", "meta", "prev_hash", "hash"}`, written as
 //! Python's `json.dumps(row, ensure_ascii=False)` writes it, so a ledger
 //! imported from a reference `pmm.db` exports byte for byte as its
-//! `events.jsonl`. `meta` is the stored JSON object (key order and number
-//! spelling kept); `prev_hash`/`hash` are `null` when not stored.
+//! `events.jsonl`. `meta` is the stored JSON object (key order kept, numbers
+//! as Python re-prints them); `prev_hash`/`hash` are `null` when not stored.
+//! A meta that is not an object, or that `json.dumps` refuses (a non-finite
+//! number), is written as its text in a string instead.
 //!
 //! Reading, `meta` may also be a string: it is then taken as the stored meta
 //! text verbatim. An object is stored in the reference's text form
@@ -14,16 +16,22 @@
 //! form the reference's own `pmm.db` holds; hashes do not depend on it (they
 //! are computed over canonical JSON).
 
+use pmm::ledger_file;
+use pmm::py::json::{self, Options};
 use pmm::v1;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::pyjson::{self, Ascii};
+use crate::source;
 use crate::types::Event;
 
 /// Why a line is not a row.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct LineError(pub String);
+pub use pmm::ledger_file::RowError as LineError;
+
+/// `json.dumps(row, ensure_ascii=False)`.
+const LINE_OPTIONS: Options = Options {
+    ensure_ascii: false,
+    ..Options::DEFAULT
+};
 
 /// The line (without newline) of a stored row.
 pub fn format_row(row: &v1::Event) -> String {
@@ -31,12 +39,7 @@ pub fn format_row(row: &v1::Event) -> String {
         .ok()
         .filter(Value::is_object);
     let mut out = line_head(row.id, &row.ts, &row.kind, &row.content);
-    match meta {
-        Some(meta) => pyjson::write_value(&mut out, &meta, Ascii::Keep),
-        // Not an object: kept as its text, which `parse_line` reads back
-        // verbatim.
-        None => pyjson::write_str(&mut out, &row.meta, Ascii::Keep),
-    }
+    write_meta(&mut out, meta.as_ref(), || row.meta.clone());
     let hash = (!row.hash.is_empty()).then_some(row.hash.as_str());
     line_tail(&mut out, row.prev_hash.as_deref(), hash);
     out
@@ -45,9 +48,19 @@ pub fn format_row(row: &v1::Event) -> String {
 /// The line (without newline) of an event read through the typed client.
 pub fn format_event(ev: &Event) -> String {
     let mut out = line_head(ev.id, &ev.ts, &ev.kind, &ev.content);
-    pyjson::write_value(&mut out, &ev.meta, Ascii::Keep);
+    write_meta(&mut out, Some(&ev.meta), || ev.meta.to_string());
     line_tail(&mut out, ev.prev_hash.as_deref(), ev.hash.as_deref());
     out
+}
+
+/// Writes meta as the object it is; when it is not an object that
+/// `json.dumps` can write, writes its `text` as a string instead, which
+/// `parse_line` reads back verbatim.
+fn write_meta(out: &mut String, meta: Option<&Value>, text: impl FnOnce() -> String) {
+    match meta.and_then(|m| json::dumps(m, LINE_OPTIONS).ok()) {
+        Some(written) => out.push_str(&written),
+        None => json::write_str(&text(), false, out),
+    }
 }
 
 fn line_head(id: u64, ts: &str, kind: &str, content: &str) -> String {
@@ -55,11 +68,11 @@ fn line_head(id: u64, ts: &str, kind: &str, content: &str) -> String {
     out.push_str("{\"id\": ");
     out.push_str(&id.to_string());
     out.push_str(", \"ts\": ");
-    pyjson::write_str(&mut out, ts, Ascii::Keep);
+    json::write_str(ts, false, &mut out);
     out.push_str(", \"kind\": ");
-    pyjson::write_str(&mut out, kind, Ascii::Keep);
+    json::write_str(kind, false, &mut out);
     out.push_str(", \"content\": ");
-    pyjson::write_str(&mut out, content, Ascii::Keep);
+    json::write_str(content, false, &mut out);
     out.push_str(", \"meta\": ");
     out
 }
@@ -74,59 +87,14 @@ fn line_tail(out: &mut String, prev_hash: Option<&str>, hash: Option<&str>) {
 
 fn write_opt(out: &mut String, value: Option<&str>) {
     match value {
-        Some(s) => pyjson::write_str(out, s, Ascii::Keep),
+        Some(s) => json::write_str(s, false, out),
         None => out.push_str("null"),
     }
 }
 
 /// Parses one line into a row for `Import`.
 pub fn parse_line(line: &str) -> Result<v1::Event, LineError> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|e| LineError(format!("not JSON: {e}")))?;
-    let Value::Object(mut obj) = value else {
-        return Err(LineError("not a JSON object".to_string()));
-    };
-    let id = match obj.get("id") {
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .filter(|&id| id >= 1)
-            .ok_or_else(|| LineError(format!("id: {n} is not an integer >= 1")))?,
-        Some(other) => return Err(LineError(format!("id: {other} is not an integer"))),
-        None => return Err(LineError("id: missing".to_string())),
-    };
-    let meta = match obj.remove("meta") {
-        Some(Value::Object(map)) => pyjson::dumps(&Value::Object(map), Ascii::Escape),
-        Some(Value::String(text)) => text,
-        None | Some(Value::Null) => "{}".to_string(),
-        Some(other) => {
-            return Err(LineError(format!(
-                "meta: expected a JSON object, got {other}"
-            )))
-        }
-    };
-    Ok(v1::Event {
-        id,
-        ts: string_field(&mut obj, "ts", true)?.unwrap_or_default(),
-        kind: string_field(&mut obj, "kind", true)?.unwrap_or_default(),
-        content: string_field(&mut obj, "content", true)?.unwrap_or_default(),
-        meta,
-        prev_hash: string_field(&mut obj, "prev_hash", false)?,
-        hash: string_field(&mut obj, "hash", false)?.unwrap_or_default(),
-    })
-}
-
-/// A string field; `required` ones must be present and not null.
-fn string_field(
-    obj: &mut Map<String, Value>,
-    key: &str,
-    required: bool,
-) -> Result<Option<String>, LineError> {
-    match obj.remove(key) {
-        Some(Value::String(s)) => Ok(Some(s)),
-        None | Some(Value::Null) if !required => Ok(None),
-        None => Err(LineError(format!("{key}: missing"))),
-        Some(other) => Err(LineError(format!("{key}: expected a string, got {other}"))),
-    }
+    ledger_file::parse_line(line).and_then(source::wire_row)
 }
 
 #[cfg(test)]
@@ -175,19 +143,46 @@ mod tests {
     }
 
     #[test]
-    fn bad_lines_say_which_field() {
-        let err = |l: &str| parse_line(l).unwrap_err().0;
-        assert!(err("[1]").contains("not a JSON object"));
-        assert!(err("{oops").starts_with("not JSON"));
-        assert_eq!(err(r#"{"ts": "t"}"#), "id: missing");
-        assert!(err(r#"{"id": 0}"#).starts_with("id: 0"));
-        assert!(err(r#"{"id": 1.5}"#).starts_with("id: 1.5"));
+    fn a_meta_json_dumps_refuses_is_written_as_its_text() {
+        let row = v1::Event {
+            id: 1,
+            ts: "t".into(),
+            kind: "k".into(),
+            content: String::new(),
+            meta: r#"{"x": 1e400}"#.into(),
+            prev_hash: None,
+            hash: "h".into(),
+        };
+        let line = format_row(&row);
+        assert!(line.contains(r#""meta": "{\"x\": 1e400}""#), "{line}");
+        assert_eq!(parse_line(&line).unwrap().meta, row.meta);
+        let ev = Event {
+            meta: serde_json::from_str(&row.meta).unwrap(),
+            ..Event::from_row(parse_line(LINE).unwrap()).unwrap()
+        };
+        let line = format_event(&ev);
         assert_eq!(
-            err(r#"{"id": 1, "ts": "t", "kind": "k", "meta": {}}"#),
-            "content: missing"
+            parse_line(&line).unwrap().meta,
+            ev.meta.to_string(),
+            "{line}"
         );
-        assert!(err(r#"{"id": 1, "ts": 5, "kind": "k", "content": ""}"#)
-            .starts_with("ts: expected a string"));
+        let err =
+            parse_line(r#"{"id": 1, "ts": "t", "kind": "k", "content": "", "meta": {"x": 1e400}}"#)
+                .unwrap_err()
+                .0;
+        assert!(
+            err.starts_with("meta: number 1e")
+                && err.ends_with("is not finite (NaN and Infinity are refused)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_lines_say_which_field() {
+        // The row format's own checks are pmm::ledger_file's (tested there);
+        // the client adds those of meta.
+        let err = |l: &str| parse_line(l).unwrap_err().0;
+        assert_eq!(err(r#"{"ts": "t"}"#), "id: missing");
         assert!(
             err(r#"{"id": 1, "ts": "t", "kind": "k", "content": "", "meta": [1]}"#)
                 .starts_with("meta: expected")

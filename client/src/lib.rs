@@ -19,7 +19,8 @@
 //! - [`options`]: request parameters; [`types`]: what calls return;
 //! - [`subscribe`]: live subscriptions that resume after a dropped connection;
 //! - [`error`]: [`ClientError`], keeping the gRPC code and message;
-//! - [`jsonl`], [`pyjson`]: the JSON-lines row format of import/export;
+//! - [`jsonl`]: the JSON-lines row format of import/export (written with
+//!   Python's `json.dumps`, [`pmm::py::json`]);
 //! - [`source`], [`import`]: reading ledger files (JSON lines or a reference
 //!   `pmm.db`) and importing them in batches.
 
@@ -29,7 +30,6 @@ pub mod import;
 pub mod jsonl;
 pub mod options;
 mod paging;
-pub mod pyjson;
 pub mod source;
 pub mod subscribe;
 pub mod types;

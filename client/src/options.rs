@@ -1,11 +1,11 @@
 //! Request parameters: what to append, read, render or search, with the
 //! server's defaults when left at `Default::default()`.
 
+use pmm::py::json::{self, Options};
 use pmm::v1;
 use serde_json::Value;
 
 use crate::error::ClientError;
-use crate::pyjson::{self, Ascii};
 
 /// One event to append. The server assigns id, ts and hashes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,13 +32,16 @@ impl NewEvent {
 
     /// Sets meta from a JSON value, which must be an object. It is written as
     /// the reference writes meta (Python `json.dumps` defaults: `", "` and
-    /// `": "` separators, non-ASCII escaped, key order and number spelling
-    /// kept), so that the row exports and re-imports byte for byte.
+    /// `": "` separators, non-ASCII escaped, key order kept, numbers as
+    /// Python re-prints them), so that the row exports and re-imports byte
+    /// for byte. A non-finite number (`1e400`) is refused, as Python's
+    /// `json.dumps(..., allow_nan=False)` refuses it.
     pub fn with_meta(mut self, meta: &Value) -> Result<Self, ClientError> {
         if !meta.is_object() {
             return Err(ClientError::invalid("meta", "not a JSON object"));
         }
-        self.meta = pyjson::dumps(meta, Ascii::Escape);
+        self.meta = json::dumps(meta, Options::DEFAULT)
+            .map_err(|e| ClientError::invalid("meta", e.to_string()))?;
         Ok(self)
     }
 

@@ -2,11 +2,11 @@
 //! the `*_json` texts parsed into `serde_json` values (key order and number
 //! spelling preserved), and optional fields made `Option`s.
 
+use pmm::py::json::{self, Options};
 use pmm::v1;
 use serde_json::{Map, Value};
 
 use crate::error::ClientError;
-use crate::pyjson::{self, Ascii};
 
 /// One stored ledger row.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,17 +43,20 @@ impl Event {
     }
 
     /// The wire row, with meta written as the reference writes it
-    /// (`json.dumps` defaults, see [`crate::pyjson`]).
-    pub fn to_row(&self) -> v1::Event {
-        v1::Event {
+    /// (`json.dumps` defaults, see [`pmm::py::json`]); a meta holding a
+    /// non-finite number (`1e400`) cannot be written.
+    pub fn to_row(&self) -> Result<v1::Event, ClientError> {
+        let meta = json::dumps(&self.meta, Options::DEFAULT)
+            .map_err(|e| ClientError::invalid(format!("event {} meta", self.id), e.to_string()))?;
+        Ok(v1::Event {
             id: self.id,
             ts: self.ts.clone(),
             kind: self.kind.clone(),
             content: self.content.clone(),
-            meta: pyjson::dumps(&self.meta, Ascii::Escape),
+            meta,
             prev_hash: self.prev_hash.clone(),
             hash: self.hash.clone().unwrap_or_default(),
-        }
+        })
     }
 }
 
@@ -346,7 +349,7 @@ mod tests {
         assert_eq!(keys, ["z", "a"]);
         let mut expected = row;
         expected.meta = r#"{"z": 1.0, "a": "\u00e9"}"#.into();
-        assert_eq!(ev.to_row(), expected);
+        assert_eq!(ev.to_row().unwrap(), expected);
     }
 
     #[test]

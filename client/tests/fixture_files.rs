@@ -20,17 +20,28 @@ fn fixture_root() -> PathBuf {
     }
 }
 
-/// Case directories holding both files.
+/// Case directories holding both files; fails when there are none.
 fn cases() -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(fixture_root()) else {
-        return Vec::new();
-    };
+    let root = fixture_root();
+    let entries = fs::read_dir(&root).unwrap_or_else(|e| {
+        panic!(
+            "cannot read fixture root {}: {e} (fixtures are expected in $PMM_FIXTURES, \
+             else in ../shared/fixtures from the workspace root)",
+            root.display()
+        )
+    });
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.join("pmm.db").exists() && p.join("events.jsonl").exists())
         .collect();
     dirs.sort();
+    assert!(
+        !dirs.is_empty(),
+        "no fixture case with pmm.db and events.jsonl under {} (fixtures are expected in \
+         $PMM_FIXTURES, else in ../shared/fixtures from the workspace root)",
+        root.display()
+    );
     dirs
 }
 
@@ -47,12 +58,7 @@ fn rows(path: &Path) -> Vec<v1::Event> {
 
 #[test]
 fn databases_export_as_their_events_jsonl() {
-    let cases = cases();
-    if cases.is_empty() {
-        eprintln!("no fixtures under {}: skipped", fixture_root().display());
-        return;
-    }
-    for case in cases {
+    for case in cases() {
         let db = case.join("pmm.db");
         assert_eq!(source::detect(&db).unwrap(), Format::Sqlite);
         let mut exported = String::new();

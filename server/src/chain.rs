@@ -1,150 +1,27 @@
-//! Canonical JSON and the SHA-256 hash chain (SPEC §1). Pure functions.
+//! The SHA-256 hash chain (SPEC §1): the payload hashed for a row, its
+//! hash computed ahead of the append ([`PreparedHash`]), and verification
+//! ([`ChainVerifier`]). Pure functions; the canonical JSON is
+//! [`pmm::py::json`] with [`Options::CANONICAL`].
 
-use serde_json::{Number, Value};
+use pmm::py::json::{self, Options};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
 use crate::event::Event;
-use crate::pyfmt;
 
 /// A value that canonical JSON cannot write (Python's `json.dumps` with
 /// `allow_nan=False` refuses the same).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CanonicalError {
-    #[error("number {0} is not finite (NaN and Infinity are refused)")]
-    NonFinite(String),
-}
+pub use pmm::py::json::DumpError as CanonicalError;
 
 /// `json.dumps(value, sort_keys=True, separators=(",", ":"))`, byte for byte.
 pub fn canonical_json(value: &Value) -> Result<String, CanonicalError> {
-    let mut out = String::with_capacity(128);
-    write_canonical(value, &mut out)?;
-    Ok(out)
+    json::dumps(value, Options::CANONICAL)
 }
 
-/// Appends the canonical JSON of `value` to `out`.
-pub fn write_canonical(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => write_number(n, out)?,
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out)?;
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            // Rust orders `str` by UTF-8 bytes, which is code point order,
-            // the order Python's `sort_keys` uses.
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(key, out);
-                out.push(':');
-                write_canonical(item, out)?;
-            }
-            out.push('}');
-        }
-    }
-    Ok(())
-}
-
-fn write_number(n: &Number, out: &mut String) -> Result<(), CanonicalError> {
-    if pyfmt::number_is_int(n) {
-        // Python re-prints an int from its value: "-0" becomes "0".
-        let text = n.as_str();
-        if text.trim_start_matches('-').bytes().all(|b| b == b'0') {
-            out.push('0');
-        } else {
-            out.push_str(text);
-        }
-        return Ok(());
-    }
-    let x = pyfmt::number_to_f64(n);
-    if !x.is_finite() {
-        return Err(CanonicalError::NonFinite(n.to_string()));
-    }
-    pyfmt::write_float_repr(x, out);
-    Ok(())
-}
-
-/// A JSON string with `ensure_ascii=True`: everything outside `' '..='~'`
-/// is escaped, non-BMP characters as UTF-16 surrogate pairs. Runs of bytes
-/// that need no escape are copied whole.
+/// A string as canonical JSON writes it (`ensure_ascii=True`).
 fn write_string(s: &str, out: &mut String) {
-    out.reserve(s.len() + 2);
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    loop {
-        let plain = plain_prefix_len(&bytes[i..]);
-        out.push_str(&s[i..i + plain]);
-        i += plain;
-        // The byte after a plain run is never inside a UTF-8 sequence.
-        let Some(c) = s[i..].chars().next() else {
-            break;
-        };
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    push_u_escape(*unit, out);
-                }
-            }
-        }
-        i += c.len_utf8();
-    }
-    out.push('"');
-}
-
-fn needs_escape(b: u8) -> bool {
-    !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\'
-}
-
-/// How many leading bytes need no escape. Checks 16 bytes at a time with no
-/// branch inside a block, which the compiler vectorises: most text in a
-/// ledger is plain ASCII, and this runs on the hashing path of every append
-/// and every verification.
-fn plain_prefix_len(bytes: &[u8]) -> usize {
-    let mut plain = 0;
-    for block in bytes.chunks_exact(16) {
-        if block.iter().fold(false, |any, &b| any | needs_escape(b)) {
-            break;
-        }
-        plain += 16;
-    }
-    plain
-        + bytes[plain..]
-            .iter()
-            .position(|&b| needs_escape(b))
-            .unwrap_or(bytes.len() - plain)
-}
-
-/// `\\uXXXX` with lowercase hex.
-fn push_u_escape(unit: u16, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push_str("\\u");
-    for shift in [12, 8, 4, 0] {
-        out.push(char::from(HEX[usize::from((unit >> shift) & 0xf)]));
-    }
+    json::write_str(s, true, out);
 }
 
 /// The payload hashed for a row: `{"id","ts","kind","content","meta","prev_hash"}`
@@ -183,7 +60,7 @@ fn write_middle_part(kind: &str, meta: &Value, out: &mut String) -> Result<(), C
     out.push_str(",\"kind\":");
     write_string(kind, out);
     out.push_str(",\"meta\":");
-    write_canonical(meta, out)?;
+    json::write_value(meta, Options::CANONICAL, out)?;
     out.push_str(",\"prev_hash\":");
     Ok(())
 }
@@ -383,11 +260,6 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn canon(text: &str) -> String {
-        let v: Value = serde_json::from_str(text).expect("test JSON");
-        canonical_json(&v).expect("canonical")
-    }
-
     #[test]
     fn the_hash_is_the_sha256_of_the_canonical_payload() {
         let meta = json!({"z": [1.5, "\u{e9}"], "a": {"y": null, "b": true}});
@@ -409,75 +281,6 @@ mod tests {
             let hash = event_hash(id, ts, kind, content, &meta, prev.as_deref()).unwrap();
             assert_eq!(hash, hex::encode(Sha256::digest(payload.as_bytes())));
         }
-    }
-
-    #[test]
-    fn sorts_keys_at_every_depth_without_whitespace() {
-        assert_eq!(
-            canon(r#"{"b": 1, "a": {"d": [1, 2], "c": null}}"#),
-            r#"{"a":{"c":null,"d":[1,2]},"b":1}"#
-        );
-    }
-
-    #[test]
-    fn escapes_like_python_ensure_ascii() {
-        let v = json!("é \u{1F331} \"q\" \\ / \n\r\t\u{08}\u{0c}\u{01}\u{7f}");
-        assert_eq!(
-            canonical_json(&v).unwrap(),
-            r#""\u00e9 \ud83c\udf31 \"q\" \\ / \n\r\t\b\f\u0001\u007f""#
-        );
-    }
-
-    /// The block-wise scan finds an escape wherever it sits relative to
-    /// the 16-byte blocks.
-    #[test]
-    fn escapes_at_every_position_of_plain_runs() {
-        let naive = |s: &str| {
-            let mut out = String::from("\"");
-            for c in s.chars() {
-                match c {
-                    '"' => out.push_str("\\\""),
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    ' '..='~' => out.push(c),
-                    _ => {
-                        let mut units = [0u16; 2];
-                        for unit in c.encode_utf16(&mut units) {
-                            out.push_str(&format!("\\u{unit:04x}"));
-                        }
-                    }
-                }
-            }
-            out.push('"');
-            out
-        };
-        for len in 0..40 {
-            for at in 0..=len {
-                for special in ["\"", "\\", "\n", "\u{e9}", "\u{1F331}", "\u{7f}"] {
-                    let s = format!("{}{special}{}", "a".repeat(at), "b".repeat(len - at));
-                    let mut out = String::new();
-                    write_string(&s, &mut out);
-                    assert_eq!(out, naive(&s), "{s:?}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn numbers_keep_python_types() {
-        assert_eq!(
-            canon("[1, 1.0, 1e2, -0, 0.1, 1e-05, 123456789012345678901234567890]"),
-            "[1,1.0,100.0,0,0.1,1e-05,123456789012345678901234567890]"
-        );
-    }
-
-    #[test]
-    fn refuses_overflowing_floats() {
-        let v: Value = serde_json::from_str("[1e400]").unwrap();
-        assert!(matches!(
-            canonical_json(&v),
-            Err(CanonicalError::NonFinite(_))
-        ));
     }
 
     #[test]

@@ -4,7 +4,6 @@ pub mod chain;
 pub mod config;
 pub mod event;
 pub mod ledger;
-pub mod pyfmt;
 pub mod rules;
 pub mod server;
 pub mod source;

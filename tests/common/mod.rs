@@ -6,8 +6,8 @@ pub mod server;
 
 use std::path::{Path, PathBuf};
 
+use pmm::py;
 use pmm_server::event::Event;
-use pmm_server::pyfmt;
 use pmm_server::source::{self, SourceError};
 use serde_json::Value;
 
@@ -66,7 +66,7 @@ pub fn read_json(path: &Path) -> Value {
 }
 
 fn is_float(n: &serde_json::Number) -> bool {
-    !pyfmt::number_is_int(n)
+    !py::number_is_int(n)
 }
 
 fn show(v: &Value) -> String {
@@ -119,7 +119,7 @@ pub fn first_difference(expected: &Value, actual: &Value, path: &str) -> Option<
                 return mismatch();
             }
             let same = if is_float(e) {
-                pyfmt::number_to_f64(e).to_bits() == pyfmt::number_to_f64(a).to_bits()
+                py::number_to_f64(e).to_bits() == py::number_to_f64(a).to_bits()
             } else {
                 e.to_string() == a.to_string()
             };

@@ -35,11 +35,11 @@ async fn expected_last_id_mismatch_is_aborted_with_the_head() {
     );
     assert_eq!(
         err.metadata()
-            .get("pmm-last-id")
+            .get(pmm::TRAILER_LAST_ID)
             .and_then(|v| v.to_str().ok()),
         Some("2")
     );
-    assert!(err.metadata().get("pmm-last-hash").is_some());
+    assert!(err.metadata().get(pmm::TRAILER_LAST_HASH).is_some());
     // 0 means "the ledger must be empty".
     let err = s
         .ledger

@@ -66,7 +66,7 @@ async fn export_then_import_gives_identical_rows_and_import_is_resumable() {
     assert!(err.message().contains("content"), "{}", err.message());
     assert_eq!(
         err.metadata()
-            .get("pmm-last-id")
+            .get(pmm::TRAILER_LAST_ID)
             .and_then(|v| v.to_str().ok()),
         Some("200")
     );

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::pyfmt;
 use crate::rules::projection::{Projection, ProjectionPage};
+use pmm::py;
 
 use super::snapshot::Snapshot;
 
@@ -55,7 +55,7 @@ pub fn identity(p: &Projection) -> IdentityView {
     let name = match p.name() {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => Some(pyfmt::py_str(other)),
+        Some(other) => Some(py::py_str(other)),
     };
     IdentityView {
         name,

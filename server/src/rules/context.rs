@@ -9,15 +9,16 @@
 use std::sync::{Arc, LazyLock};
 
 use imbl::Vector;
+use pmm::py;
+use pmm::py::PY_WS_CLASS;
 use regex::Regex;
 use serde_json::Value;
 
 use super::metrics::Metrics;
 use super::projection::Projection;
 use super::stage::{StageFold, TelemetryError};
-use super::{Fold, PY_WS_CLASS};
+use super::Fold;
 use crate::event::Event;
-use crate::pyfmt;
 
 /// The fixed guidance line of the standard layout.
 pub const GUIDANCE: &str = "You may suggest personality adjustments when context supports it \
@@ -179,7 +180,7 @@ fn cut(text: String, limit: usize) -> String {
     if let Some(space) = head.rfind(' ') {
         head = &head[..space];
     }
-    format!("{}…", pyfmt::strip(head))
+    format!("{}…", py::strip(head))
 }
 
 /// Keeps text up to the first sentence break: whitespace after `.`, `!`
@@ -187,7 +188,7 @@ fn cut(text: String, limit: usize) -> String {
 fn first_sentence(text: &str) -> &str {
     let mut prev = None;
     for (i, c) in text.char_indices() {
-        if pyfmt::is_space(c) && matches!(prev, Some('.' | '!' | '?')) {
+        if py::is_space(c) && matches!(prev, Some('.' | '!' | '?')) {
             return &text[..i];
         }
         prev = Some(c);
@@ -199,13 +200,13 @@ fn first_sentence(text: &str) -> &str {
 pub fn commitment_line(text: &str) -> String {
     let s = MARKDOWN_RUN.replace_all(text, " ");
     let s = LIST_MARKER.replace(&s, "");
-    let s = pyfmt::collapse_ws(&s);
+    let s = py::collapse_ws(&s);
     cut(first_sentence(&s).to_string(), COMMITMENT_TEXT_LIMIT)
 }
 
 /// A reflection text as the block lists it.
 pub fn reflection_line(content: &str) -> String {
-    cut(pyfmt::collapse_ws(content), REFLECTION_TEXT_LIMIT)
+    cut(py::collapse_ws(content), REFLECTION_TEXT_LIMIT)
 }
 
 /// An item that would overflow the budget is cut to fit (when more than 20
@@ -232,13 +233,13 @@ fn apply_budget(items: Vec<String>, budget: usize) -> Vec<String> {
 pub fn render(folds: &ContextFolds, params: &ContextParams) -> Result<String, ContextError> {
     let p = &folds.projection;
     let name = match p.name() {
-        Some(name) if super::value::truthy(name) => pyfmt::py_str(name),
+        Some(name) if super::value::truthy(name) => py::py_str(name),
         _ => "Unknown".to_string(),
     };
-    let t = p.traits().map(pyfmt::format_2f);
+    let t = p.traits().map(py::format_2f);
     let traits = format!("O={}, C={}, E={}, A={}, N={}", t[0], t[1], t[2], t[3], t[4]);
     let scores = folds.metrics.scores();
-    let (ias, gas) = (pyfmt::format_2f(scores.ias), pyfmt::format_2f(scores.gas));
+    let (ias, gas) = (py::format_2f(scores.ias), py::format_2f(scores.gas));
     let stage = folds.stage.stage()?.name;
 
     // The first 5 (3) open cids by code point; an empty text uses its slot.
@@ -248,7 +249,7 @@ pub fn render(folds: &ContextFolds, params: &ContextParams) -> Result<String, Co
         .take(slots)
         .map(|c| {
             let text = c.entry.get("text").unwrap_or(&Value::Null);
-            commitment_line(&pyfmt::py_str(text))
+            commitment_line(&py::py_str(text))
         })
         .filter(|line| !line.is_empty())
         .collect();
@@ -274,7 +275,7 @@ pub fn render(folds: &ContextFolds, params: &ContextParams) -> Result<String, Co
             if params.compact {
                 format!("  - \"{text}\"")
             } else {
-                let when = pyfmt::iso_wall_clock(&r.ts).unwrap_or_else(|| r.ts.clone());
+                let when = py::iso_wall_clock(&r.ts).unwrap_or_else(|| r.ts.clone());
                 format!("  - {when}: \"{text}\"")
             }
         })

@@ -3,11 +3,11 @@
 use std::cmp::Reverse;
 
 use imbl::{HashMap, OrdMap, OrdSet, Vector};
+use pmm::py;
 use serde_json::{json, Number, Value};
 
 use super::{float_value, Fold};
 use crate::event::Event;
-use crate::pyfmt;
 
 /// Directive events that count as recent for the active score.
 pub const RECENT_WINDOW: usize = 200;
@@ -134,7 +134,7 @@ impl Fold for Directives {
         if ev.kind != "autonomy_directive" {
             return;
         }
-        let text = pyfmt::collapse_ws(&ev.content);
+        let text = py::collapse_ws(&ev.content);
         if !self.records.contains_key(&text) {
             self.by_first_seen
                 .insert((ev.ts.clone(), ev.id), text.clone());
@@ -155,12 +155,12 @@ impl Fold for Directives {
         let source = ev
             .meta_get("source")
             .filter(|v| !v.is_null())
-            .map(|v| pyfmt::lower(pyfmt::strip(&pyfmt::py_str(v))))
+            .map(|v| py::lower(py::strip(&py::py_str(v))))
             .filter(|s| !s.is_empty());
         let origin = ev
             .meta_get("origin_eid")
             .filter(|v| !v.is_null())
-            .and_then(pyfmt::coerce_int);
+            .and_then(py::coerce_int);
         self.update(&text, |rec| {
             rec.last_seen_ts = ev.ts.clone();
             rec.last_seen_id = ev.id;

@@ -1,8 +1,7 @@
 //! Deterministic text embeddings, cosine similarity and digest (SPEC §6).
 
+use pmm::py;
 use sha1::{Digest, Sha1};
-
-use crate::pyfmt;
 
 /// Slots of the bag-of-tokens vector (only the first [`EMBED_DIM`] are used).
 const BOW_SLOTS: usize = 64;
@@ -33,7 +32,7 @@ fn token_slot(token: &str) -> usize {
 /// The 32-value embedding of a text.
 pub fn embed(text: &str) -> [f64; EMBED_DIM] {
     let mut bow = [0.0f64; BOW_SLOTS];
-    let lowered = pyfmt::lower(text);
+    let lowered = py::lower(text);
     for token in lowered.split(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit())) {
         if !token.is_empty() {
             bow[token_slot(token)] += 1.0;
@@ -75,7 +74,7 @@ pub fn digest(vector: &[f64]) -> String {
         if i > 0 {
             printed.push_str(", ");
         }
-        pyfmt::write_float_repr(*x, &mut printed);
+        py::write_float_repr(*x, &mut printed);
     }
     printed.push(']');
     hex::encode(Sha1::digest(printed.as_bytes()))[..8].to_string()

@@ -4,13 +4,13 @@
 //! reports in full (persistent vectors, so a snapshot clone is O(1)).
 
 use imbl::{HashMap, HashSet, Vector};
+use pmm::py;
 use serde_json::{json, Value};
 
 use super::projection::clamp01;
 use super::value::{float_or, truthy};
 use super::{float_value, Fold};
 use crate::event::Event;
-use crate::pyfmt;
 
 const STABLE_WINDOW: u64 = 5;
 const STABILITY_BONUS: f64 = 0.03;
@@ -65,7 +65,7 @@ pub struct Scores {
 }
 
 fn same_name(a: &str, b: &str) -> bool {
-    pyfmt::lower(pyfmt::strip(a)) == pyfmt::lower(pyfmt::strip(b))
+    py::lower(py::strip(a)) == py::lower(py::strip(b))
 }
 
 impl Metrics {
@@ -130,10 +130,10 @@ impl Metrics {
         .into_iter()
         .flatten()
         .find(|v| truthy(v))
-        .map(pyfmt::py_str);
+        .map(py::py_str);
         let nm = match named {
-            Some(text) => pyfmt::strip(&text).to_string(),
-            None => pyfmt::strip(&ev.content).to_string(),
+            Some(text) => py::strip(&text).to_string(),
+            None => py::strip(&ev.content).to_string(),
         };
         let confidence = float_or(ev.meta_get("confidence"), 0.0);
         let adoption = Adoption {
@@ -168,7 +168,7 @@ impl Metrics {
     }
 
     fn commitment_open(&mut self, ev: &Event) {
-        let text = pyfmt::lower(pyfmt::strip(&ev.content));
+        let text = py::lower(py::strip(&ev.content));
         if text.is_empty() {
             return;
         }
@@ -200,7 +200,7 @@ impl Metrics {
     }
 
     fn reflection(&mut self, ev: &Event) {
-        let text = pyfmt::lower(pyfmt::strip(&ev.content));
+        let text = py::lower(py::strip(&ev.content));
         if (text.contains("identity") && text.chars().count() > 20) || text.contains("my name") {
             self.ias += IDENTITY_REFLECTION_BONUS;
             self.identity_reflections += 1;
@@ -210,7 +210,7 @@ impl Metrics {
     fn invariant_violation(&mut self, ev: &Event) {
         let text_or_empty = |v: Option<&Value>| match v {
             None | Some(Value::Null) => String::new(),
-            Some(v) => pyfmt::py_str(v),
+            Some(v) => py::py_str(v),
         };
         let code = text_or_empty(ev.meta_get("code"));
         let cid = text_or_empty(

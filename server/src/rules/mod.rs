@@ -15,11 +15,11 @@ pub mod value;
 
 use std::sync::Arc;
 
+use pmm::py;
 use serde_json::{json, Number, Value};
 
 use crate::chain::{ChainFault, ChainVerifier};
 use crate::event::Event;
-use crate::pyfmt;
 
 pub use context::{ContextError, ContextFolds, ContextParams, TailWindow};
 pub use directives::Directives;
@@ -32,33 +32,12 @@ pub trait Fold {
     fn apply(&mut self, ev: &Event);
 }
 
-/// The characters Python's `\s` matches in a `str` pattern, as a regex class.
-pub(crate) const PY_WS_CLASS: &str = r"[\t\n\x0B\x0C\r\x1C-\x1F \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]";
-
-/// Python's `min(a, b)`: `b` only if it is smaller (so a NaN `b` loses).
-pub(crate) fn py_min(a: f64, b: f64) -> f64 {
-    if b < a {
-        b
-    } else {
-        a
-    }
-}
-
-/// Python's `max(a, b)`: `b` only if it is larger (so a NaN `b` loses).
-pub(crate) fn py_max(a: f64, b: f64) -> f64 {
-    if b > a {
-        b
-    } else {
-        a
-    }
-}
-
 /// A float as a JSON number spelled as Python's `repr` spells it.
 pub fn float_value(x: f64) -> Value {
     if !x.is_finite() {
         return Value::Null;
     }
-    pyfmt::float_repr(x)
+    py::float_repr(x)
         .parse::<Number>()
         .map_or(Value::Null, Value::Number)
 }

@@ -7,13 +7,14 @@
 use std::sync::{Arc, LazyLock};
 
 use imbl::{HashMap, HashSet, OrdMap, Vector};
+use pmm::py;
+use pmm::py::{py_max, py_min, PY_WS_CLASS};
 use regex::Regex;
 use serde_json::{json, Map, Value};
 
 use super::value::{as_text, cid_key, cid_object_key, float_or, truthy, truthy_opt};
-use super::{float_value, py_max, py_min, Fold, PY_WS_CLASS};
+use super::{float_value, Fold};
 use crate::event::Event;
-use crate::pyfmt;
 
 /// Big-Five trait names, in output order.
 pub const TRAITS: [&str; 5] = [
@@ -250,12 +251,12 @@ impl Projection {
         let delta = ev.meta_get("delta");
         let trait_key = match ev.meta_get("trait") {
             None | Some(Value::Null) => String::new(),
-            Some(t) => pyfmt::lower(pyfmt::strip(&pyfmt::py_str(t))),
+            Some(t) => py::lower(py::strip(&py::py_str(t))),
         };
         match delta {
             Some(Value::Object(entries)) if trait_key.is_empty() => {
                 for (key, raw) in entries {
-                    if let Some(index) = trait_index(&pyfmt::lower(key)) {
+                    if let Some(index) = trait_index(&py::lower(key)) {
                         self.apply_trait_delta(index, Some(raw));
                     }
                 }
@@ -274,7 +275,7 @@ impl Projection {
             None => NAME_CHANGED
                 .captures(&ev.content)
                 .and_then(|m| m.name("name"))
-                .map(|m| Value::String(pyfmt::strip(m.as_str()).to_string())),
+                .map(|m| Value::String(py::strip(m.as_str()).to_string())),
         };
         if let Some(name) = name.filter(truthy) {
             self.name = Some(name);
@@ -288,7 +289,7 @@ impl Projection {
             None => None,
         };
         if let Some(Value::String(candidate)) = candidate {
-            let name = pyfmt::strip(&candidate);
+            let name = py::strip(&candidate);
             if name.is_empty() {
                 self.name = None;
             } else {
@@ -318,7 +319,7 @@ impl Projection {
         self.next_seq += 1;
         self.open_order.insert(seq, key.clone());
         self.open_by_text
-            .insert((pyfmt::py_str(cid), seq), key.clone());
+            .insert((py::py_str(cid), seq), key.clone());
         self.open.insert(
             key,
             OpenCommitment {
@@ -334,7 +335,7 @@ impl Projection {
             return;
         };
         let etype = match truthy_opt(ev.meta_get("evidence_type")) {
-            Some(t) => pyfmt::lower(pyfmt::strip(&pyfmt::py_str(t))),
+            Some(t) => py::lower(py::strip(&py::py_str(t))),
             None => "done".to_string(),
         };
         self.evidence_seen.insert((cid_key(cid), etype));
@@ -393,7 +394,7 @@ impl Projection {
         if let Some(removed) = self.open.remove(&key) {
             self.open_order.remove(&removed.seq);
             self.open_by_text
-                .remove(&(pyfmt::py_str(&removed.cid), removed.seq));
+                .remove(&(py::py_str(&removed.cid), removed.seq));
         }
     }
 
@@ -406,7 +407,7 @@ impl Projection {
         let Some(open) = self.open.get_mut(&key) else {
             return;
         };
-        let snoozed_until = match truthy_opt(until).and_then(pyfmt::coerce_int) {
+        let snoozed_until = match truthy_opt(until).and_then(py::coerce_int) {
             Some(n) => Value::Number(n),
             None => json!(0),
         };

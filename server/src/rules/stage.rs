@@ -1,11 +1,11 @@
 //! Developmental stage from telemetry windows (SPEC §4).
 
 use imbl::Vector;
+use pmm::py;
 use serde_json::{json, Value};
 
 use super::{float_value, Fold};
 use crate::event::Event;
-use crate::pyfmt;
 
 /// Number of telemetry points averaged.
 pub const STAGE_WINDOW: usize = 10;
@@ -66,7 +66,7 @@ fn push_bounded(points: &mut Vector<Point>, point: Point) {
 }
 
 fn coerce(point: &Point, field: &'static str, value: &Value) -> Result<f64, TelemetryError> {
-    pyfmt::coerce_float(value).ok_or_else(|| TelemetryError {
+    py::coerce_float(value).ok_or_else(|| TelemetryError {
         id: point.id,
         field,
         value: value.to_string(),

@@ -1,22 +1,12 @@
-//! How the rules read JSON values: Python truthiness and the few coercions
-//! that the SPEC states in Python terms.
+//! How the rules read JSON values: with Python truthiness and coercions
+//! ([`pmm::py`]), falling back to defaults, and keying commitments by value.
 
+use pmm::py;
 use serde_json::Value;
 
 use crate::chain::canonical_json;
-use crate::pyfmt;
 
-/// Python-truthy: not null, false, 0/0.0, "", [] or {}.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => pyfmt::number_to_f64(n) != 0.0,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
+pub use pmm::py::truthy;
 
 /// `Some(v)` when `v` is present and truthy.
 pub fn truthy_opt(v: Option<&Value>) -> Option<&Value> {
@@ -25,7 +15,7 @@ pub fn truthy_opt(v: Option<&Value>) -> Option<&Value> {
 
 /// SPEC "coerce to float", with a fallback for a coercion failure.
 pub fn float_or(v: Option<&Value>, default: f64) -> f64 {
-    v.and_then(pyfmt::coerce_float).unwrap_or(default)
+    v.and_then(py::coerce_float).unwrap_or(default)
 }
 
 /// Commitments are keyed by JSON value (cid `"5"` differs from `5`): the key
@@ -33,7 +23,7 @@ pub fn float_or(v: Option<&Value>, default: f64) -> f64 {
 pub fn cid_key(cid: &Value) -> String {
     // A cid read from stored JSON is finite; a non-finite one falls back to
     // its Python spelling so that it still has a stable key.
-    canonical_json(cid).unwrap_or_else(|_| pyfmt::py_str(cid))
+    canonical_json(cid).unwrap_or_else(|_| py::py_str(cid))
 }
 
 /// A cid as a JSON object key in the output, as Python's json module
@@ -51,38 +41,13 @@ pub fn cid_object_key(cid: &Value) -> String {
 
 /// Python `str(x)` of an optional value (`None` when absent).
 pub fn as_text(v: Option<&Value>) -> String {
-    v.map_or_else(|| "None".to_string(), pyfmt::py_str)
+    v.map_or_else(|| "None".to_string(), py::py_str)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn truthiness_follows_python() {
-        for v in [
-            json!(null),
-            json!(false),
-            json!(0),
-            json!(0.0),
-            json!(""),
-            json!([]),
-            json!({}),
-        ] {
-            assert!(!truthy(&v), "{v} should be falsy");
-        }
-        for v in [
-            json!(true),
-            json!(1),
-            json!(-0.5),
-            json!(" "),
-            json!([0]),
-            json!({"a": null}),
-        ] {
-            assert!(truthy(&v), "{v} should be truthy");
-        }
-    }
 
     #[test]
     fn cid_keys_distinguish_types() {

@@ -145,10 +145,11 @@ mod tests {
             tonic::Status::aborted("expected_last_id: expected 5, ledger last id is 7");
         status
             .metadata_mut()
-            .insert("pmm-last-id", "7".parse().unwrap());
-        status
-            .metadata_mut()
-            .insert("pmm-last-hash", "0123456789abcdef0123".parse().unwrap());
+            .insert(pmm::TRAILER_LAST_ID, "7".parse().unwrap());
+        status.metadata_mut().insert(
+            pmm::TRAILER_LAST_HASH,
+            "0123456789abcdef0123".parse().unwrap(),
+        );
         let (code, message) = code_and_message(Fail::from(ClientError::from(status)));
         assert_eq!(code, CONFLICT);
         assert_eq!(

@@ -1,15 +1,16 @@
-//! Differential test of `pmm_server::pyfmt` against the real `python3`.
+//! Differential test of `pmm::py` against the real `python3`.
 //!
 //! A few thousand deterministic inputs (xorshift bit patterns for floats, generated strings
-//! for coercion/whitespace/case/timestamps, nested JSON values for `str()`, and whole-Unicode
+//! for coercion/whitespace/case/timestamps, nested JSON values for `str()` and `json.dumps`, and whole-Unicode
 //! tables) are sent as JSON lines to ONE python3 process, which evaluates each with the
 //! Python expression that SPEC.md names; the answers are compared with the Rust functions.
-//! Skipped, with a note, when `python3` is not installed.
+//! Fails, saying what to install, when `python3` (3.11 or later) is not on PATH.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use pmm_server::pyfmt;
+use pmm::py;
+use pmm::py::json::Options;
 use serde_json::{json, Map, Number, Value};
 
 /// Evaluates one request per input line, answers `{"r": result}` per line, in order.
@@ -18,6 +19,11 @@ import json, re, struct, sys, unicodedata
 from datetime import datetime
 
 WS = re.compile(r"\s+")
+DUMPS = {
+    "dumps": {},
+    "dumps_canonical": {"sort_keys": True, "separators": (",", ":")},
+    "dumps_keep": {"ensure_ascii": False},
+}
 
 def as_float(a):
     return struct.unpack(">d", struct.pack(">Q", int(a, 16)))[0]
@@ -70,6 +76,11 @@ def run(op, a):
             return datetime.fromisoformat(a).strftime("%Y-%m-%dT%H:%M:%SZ")
         except (TypeError, ValueError):
             return None
+    if op in DUMPS:
+        try:
+            return json.dumps(a, allow_nan=False, **DUMPS[op])
+        except ValueError:
+            return None
     if op == "tables":
         return tables()
     raise ValueError(op)
@@ -100,10 +111,10 @@ impl Rng {
     }
 }
 
-/// How many random cases to generate, as a multiple of the default (env `PYFMT_DIFF_SCALE`,
-/// default 1); `PYFMT_DIFF_SEED` picks another deterministic seed. For longer fuzzing runs.
+/// How many random cases to generate, as a multiple of the default (env `PY_DIFF_SCALE`,
+/// default 1); `PY_DIFF_SEED` picks another deterministic seed. For longer fuzzing runs.
 fn scale() -> usize {
-    std::env::var("PYFMT_DIFF_SCALE")
+    std::env::var("PY_DIFF_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1)
@@ -559,21 +570,39 @@ fn case(op: &'static str, arg: Value) -> Case {
         "repr" | "f2" => {
             let x = f64::from_bits(u64::from_str_radix(arg.as_str().unwrap(), 16).unwrap());
             Value::String(if op == "repr" {
-                pyfmt::float_repr(x)
+                py::float_repr(x)
             } else {
-                pyfmt::format_2f(x)
+                py::format_2f(x)
             })
         }
-        "float" => pyfmt::coerce_float(&arg).map_or(Value::Null, |x| Value::String(hex_bits(x))),
-        "int" => pyfmt::coerce_int(&arg).map_or(Value::Null, |n| Value::String(n.to_string())),
-        "str" => Value::String(pyfmt::py_str(&arg)),
-        "strip" => Value::String(pyfmt::strip(arg.as_str().unwrap()).to_string()),
-        "collapse" => Value::String(pyfmt::collapse_ws(arg.as_str().unwrap())),
-        "lower" => Value::String(pyfmt::lower(arg.as_str().unwrap())),
-        "iso" => pyfmt::iso_wall_clock(arg.as_str().unwrap()).map_or(Value::Null, Value::String),
+        "float" => py::coerce_float(&arg).map_or(Value::Null, |x| Value::String(hex_bits(x))),
+        "int" => py::coerce_int(&arg).map_or(Value::Null, |n| Value::String(n.to_string())),
+        "str" => Value::String(py::py_str(&arg)),
+        "strip" => Value::String(py::strip(arg.as_str().unwrap()).to_string()),
+        "collapse" => Value::String(py::collapse_ws(arg.as_str().unwrap())),
+        "lower" => Value::String(py::lower(arg.as_str().unwrap())),
+        "iso" => py::iso_wall_clock(arg.as_str().unwrap()).map_or(Value::Null, Value::String),
+        "dumps" | "dumps_canonical" | "dumps_keep" => {
+            let options = match op {
+                "dumps_canonical" => Options::CANONICAL,
+                "dumps_keep" => Options {
+                    ensure_ascii: false,
+                    ..Options::DEFAULT
+                },
+                _ => Options::DEFAULT,
+            };
+            py::json::dumps(&arg, options).map_or(Value::Null, Value::String)
+        }
         _ => Value::Null,
     };
     Case { op, arg, rust }
+}
+
+/// `json.dumps` of `v` with the three sets of options PMM uses.
+fn dumps_cases(cases: &mut Vec<Case>, v: &Value) {
+    for op in ["dumps", "dumps_canonical", "dumps_keep"] {
+        cases.push(case(op, v.clone()));
+    }
 }
 
 fn all_chars() -> impl Iterator<Item = char> {
@@ -585,7 +614,7 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
     let list = |key: &str| tables[key].as_array().cloned().unwrap_or_default();
     let space: Vec<u64> = list("space").iter().filter_map(Value::as_u64).collect();
     let rust_space: Vec<u64> = all_chars()
-        .filter(|c| pyfmt::is_space(*c))
+        .filter(|c| py::is_space(*c))
         .map(|c| c as u64)
         .collect();
     if space != rust_space {
@@ -606,7 +635,7 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
             .get(&(c as u64))
             .cloned()
             .unwrap_or_else(|| c.to_string());
-        let got = pyfmt::lower(&c.to_string());
+        let got = py::lower(&c.to_string());
         if got != want {
             failures.push(format!(
                 "lower(U+{:04X}): python {want:?} rust {got:?}",
@@ -621,8 +650,8 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
     }
     for c in all_chars() {
         let want = sigma.get(&(c as u64)).copied().unwrap_or(0);
-        let a = pyfmt::lower(&format!("A{c}Σ")).ends_with('ς');
-        let b = pyfmt::lower(&format!("AΣ{c}")).chars().nth(1) == Some('σ');
+        let a = py::lower(&format!("A{c}Σ")).ends_with('ς');
+        let b = py::lower(&format!("AΣ{c}")).chars().nth(1) == Some('σ');
         let got = u64::from(a) + 2 * u64::from(b);
         if got != want {
             failures.push(format!(
@@ -641,7 +670,7 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
     }
     for c in all_chars() {
         let want = decimal.get(&(c as u64)).cloned();
-        let got = pyfmt::coerce_int(&Value::String(c.to_string())).map(|n| n.to_string());
+        let got = py::coerce_int(&Value::String(c.to_string())).map(|n| n.to_string());
         if got != want {
             failures.push(format!(
                 "int(U+{:04X}): python {want:?} rust {got:?}",
@@ -651,10 +680,35 @@ fn check_tables(tables: &Value, failures: &mut Vec<String>) {
     }
 }
 
+/// What to do when no suitable python3 is found.
+const INSTALL_PYTHON: &str = "this test compares pmm::py with Python: install python3 >= 3.11 \
+     (the reference's version, e.g. `apt-get install python3.11` or `pyenv install 3.11`) \
+     and put it on PATH as `python3`";
+
+/// Fails, saying what to install, unless `python3` is Python 3.11 or later.
+fn check_python3() {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sys; print(sys.version_info >= (3, 11), sys.version.split()[0])",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 ({e}): {INSTALL_PYTHON}"));
+    let answer = String::from_utf8_lossy(&out.stdout);
+    let version = answer
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("of an unknown version");
+    assert!(
+        out.status.success() && answer.starts_with("True "),
+        "python3 is {version}: {INSTALL_PYTHON}"
+    );
+}
+
 #[test]
-fn pyfmt_matches_python3() {
+fn py_matches_python3() {
     let started = std::time::Instant::now();
-    let seed = std::env::var("PYFMT_DIFF_SEED")
+    let seed = std::env::var("PY_DIFF_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x9E37_79B9_7F4A_7C15u64);
@@ -689,13 +743,14 @@ fn pyfmt_matches_python3() {
     for _ in 0..200 * scale() {
         let bits = rng.next();
         if f64::from_bits(bits).is_finite() {
-            others.push(num(&pyfmt::float_repr(f64::from_bits(bits))));
+            others.push(num(&py::float_repr(f64::from_bits(bits))));
         }
     }
     for v in &others {
         cases.push(case("float", v.clone()));
         cases.push(case("int", v.clone()));
         cases.push(case("str", v.clone()));
+        dumps_cases(&mut cases, v);
     }
     for _ in 0..600 * scale() {
         cases.push(case("str", random_value(&mut rng, 0)));
@@ -703,7 +758,12 @@ fn pyfmt_matches_python3() {
     // repr(str) over every code point, in chunks (surrogates cannot be a Rust string).
     let every: Vec<char> = all_chars().collect();
     for chunk in every.chunks(8192) {
-        cases.push(case("str", json!([chunk.iter().collect::<String>()])));
+        let strings = json!([chunk.iter().collect::<String>()]);
+        cases.push(case("str", strings.clone()));
+        dumps_cases(&mut cases, &strings);
+    }
+    for _ in 0..300 * scale() {
+        dumps_cases(&mut cases, &random_value(&mut rng, 0));
     }
     for _ in 0..800 * scale() {
         let s = random_string(&mut rng, 12);
@@ -737,21 +797,15 @@ fn pyfmt_matches_python3() {
     }
     input.push_str("{\"op\": \"tables\", \"arg\": null}\n");
 
-    let child = Command::new("python3")
+    check_python3();
+    let mut child = Command::new("python3")
         .arg("-c")
         .arg(PYTHON)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("note: python3 not found; skipping the pyfmt differential test");
-            return;
-        }
-        Err(e) => panic!("cannot start python3: {e}"),
-    };
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start python3: {e}"));
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let stdout = BufReader::new(child.stdout.take().unwrap());
@@ -784,7 +838,7 @@ fn pyfmt_matches_python3() {
             m
         });
     eprintln!(
-        "pyfmt differential: {counts:?} + Unicode tables in {:?}",
+        "py differential: {counts:?} + Unicode tables in {:?}",
         started.elapsed()
     );
     for f in failures.iter().take(40) {
