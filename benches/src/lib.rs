@@ -226,7 +226,10 @@ mod tests {
         let text = String::from_utf8(jsonl(300, 5)).expect("utf-8");
         let read: Vec<Event> = text
             .lines()
-            .map(|line| Event::from_json_line(line).expect("row"))
+            .map(|line| {
+                let row = pmm::ledger_file::parse_line(line).expect("row");
+                pmm_server::source::event_from_row(row).expect("event")
+            })
             .collect();
         assert_eq!(read, ledger(300, 5).expect("ledger"));
     }
