@@ -7,6 +7,10 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+/// The largest row id: 2^53 − 1, the largest integer every language's JSON
+/// numbers hold exactly. Ids are 1 to `MAX_ID`; nothing larger is stored.
+pub const MAX_ID: i64 = (1 << 53) - 1;
+
 /// A row of the `events` table (SPEC §1).
 ///
 /// `meta_text` is the meta JSON text exactly as stored; the rules read it

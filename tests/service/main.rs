@@ -12,6 +12,7 @@ mod durability;
 mod fixtures;
 mod health;
 mod idempotency;
+mod ids;
 mod projection;
 mod read;
 mod reference_ledgers;

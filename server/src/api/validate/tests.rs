@@ -146,7 +146,7 @@ fn append_refuses_each_bad_field_naming_it() {
                 ..Default::default()
             },
             Code::InvalidArgument,
-            "expected_last_id: 18446744073709551615 is too large",
+            "expected_last_id: 18446744073709551615 is above the largest id 9007199254740991",
         ),
     ];
     for (request, code, message) in cases {

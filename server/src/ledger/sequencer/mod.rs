@@ -133,6 +133,8 @@ pub enum WriteError {
     ImportConflict { id: i64, reason: String, head: Head },
     #[error("import row {id}: {reason}")]
     ImportInvalid { id: i64, reason: String },
+    #[error("no id is left for a new event: the ledger's last id is {last_id}, and ids end at {} (2^53 - 1)", crate::event::MAX_ID)]
+    IdsExhausted { last_id: i64 },
     #[error("idempotency key {key:?} points at event {id}, which is not stored")]
     DanglingKey { key: String, id: i64 },
     #[error("storage failure while {during}: {reason}")]
