@@ -46,9 +46,15 @@ pub struct Config {
     #[arg(long, env = "PMM_MAX_MESSAGE_BYTES", default_value_t = 16 << 20)]
     pub max_message_bytes: usize,
 
-    /// Largest Read page and Export chunk.
+    /// Largest Read page and Export chunk, in events.
     #[arg(long, env = "PMM_MAX_PAGE", default_value_t = 10_000)]
     pub max_page_size: usize,
+
+    /// Largest Read page and Export chunk, in bytes of events (a page holds
+    /// at least one event). Must be at least max-event-bytes + 1 KiB and at
+    /// most max-message-bytes.
+    #[arg(long, env = "PMM_MAX_PAGE_BYTES", default_value_t = 4 << 20)]
+    pub max_page_bytes: usize,
 
     /// Most open subscriptions.
     #[arg(long, env = "PMM_MAX_SUBSCRIBERS", default_value_t = 1024)]
@@ -77,6 +83,19 @@ pub struct Config {
     pub log: String,
 }
 
+/// Room beyond `max_event_bytes` that a stored row may take in a message:
+/// its timestamp and hashes (bounded on Import) and the framing.
+pub const ROW_ROOM: usize = 1 << 10;
+
+/// Settings that contradict each other.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--max-page-bytes {page} must be at least --max-event-bytes {event} + {ROW_ROOM} (one event must fit a page)")]
+    PageSmallerThanEvent { page: usize, event: usize },
+    #[error("--max-page-bytes {page} must be at most --max-message-bytes {message} (a page must fit a message)")]
+    PageLargerThanMessage { page: usize, message: usize },
+}
+
 /// The limits requests are checked against (the `limits` of Stats).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -84,6 +103,7 @@ pub struct Limits {
     pub max_batch_events: usize,
     pub max_message_bytes: usize,
     pub max_page_size: usize,
+    pub max_page_bytes: usize,
     pub max_subscribers: usize,
     pub max_search_top_k: usize,
     pub max_tail: usize,
@@ -98,6 +118,24 @@ impl Config {
         config
     }
 
+    /// Checks that the settings fit together: every stored event fits a
+    /// page, and a page fits a message.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.max_page_bytes < self.max_event_bytes.saturating_add(ROW_ROOM) {
+            return Err(ConfigError::PageSmallerThanEvent {
+                page: self.max_page_bytes,
+                event: self.max_event_bytes,
+            });
+        }
+        if self.max_page_bytes > self.max_message_bytes {
+            return Err(ConfigError::PageLargerThanMessage {
+                page: self.max_page_bytes,
+                message: self.max_message_bytes,
+            });
+        }
+        Ok(())
+    }
+
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         Limits {
@@ -105,6 +143,7 @@ impl Config {
             max_batch_events: self.max_batch_events,
             max_message_bytes: self.max_message_bytes,
             max_page_size: self.max_page_size,
+            max_page_bytes: self.max_page_bytes,
             max_subscribers: self.max_subscribers,
             max_search_top_k: self.max_search_top_k,
             max_tail: self.max_tail,

@@ -37,6 +37,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("start-up task failed: {0}")]
     Join(String),
+    #[error("bad settings: {0}")]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -120,6 +122,7 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
 /// Listens on `config.addr` (port 0: any free port, see [`Running::addr`])
 /// and starts serving there.
 pub async fn bind_and_start(config: Config) -> Result<Running, ServeError> {
+    config.check()?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Listen {
@@ -131,6 +134,7 @@ pub async fn bind_and_start(config: Config) -> Result<Running, ServeError> {
 
 /// Starts serving on `listener` and opens the ledger in the background.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, ServeError> {
+    config.check()?;
     let addr = listener
         .local_addr()
         .map_err(|e| ServeError::Join(e.to_string()))?;

@@ -13,6 +13,7 @@ mod fixtures;
 mod health;
 mod idempotency;
 mod ids;
+mod large_events;
 mod projection;
 mod read;
 mod reference_ledgers;

@@ -309,6 +309,7 @@ pub fn stats(s: LedgerStats, limits: &Limits) -> v1::StatsResponse {
             max_batch_events: limits.max_batch_events as u32,
             max_message_bytes: limits.max_message_bytes as u64,
             max_page_size: limits.max_page_size as u32,
+            max_page_bytes: limits.max_page_bytes as u64,
             max_subscribers: limits.max_subscribers as u32,
             max_search_top_k: limits.max_search_top_k as u32,
             max_n_reflections: limits.max_n_reflections as u32,

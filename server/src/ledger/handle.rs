@@ -28,7 +28,7 @@ use crate::rules::projection::ProjectionPage;
 use crate::rules::{ContextError, ContextParams};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::schema::Durability;
-use crate::store::{write, PageQuery, Store, StoreError};
+use crate::store::{write, Page, PageQuery, Store, StoreError};
 
 /// How a ledger is opened and run.
 #[derive(Clone, Debug)]
@@ -207,7 +207,7 @@ impl Ledger {
     }
 
     /// A page of stored rows. Blocking.
-    pub fn read_page(&self, query: &PageQuery) -> Result<Vec<Event>, StoreError> {
+    pub fn read_page(&self, query: &PageQuery) -> Result<Page, StoreError> {
         self.store.page(query)
     }
 

@@ -19,8 +19,10 @@ use super::snapshot::Published;
 use crate::event::Event;
 use crate::store::{Store, StoreError};
 
-/// Rows read from SQLite per catch-up query.
+/// Rows read from SQLite per catch-up query, at most.
 const CATCH_UP_PAGE: usize = 1024;
+/// Bytes of rows read from SQLite per catch-up query, at most.
+const CATCH_UP_BYTES: usize = 256 << 10;
 /// Items buffered between a subscription's producer and its gRPC stream.
 const STREAM_BUFFER: usize = 256;
 
@@ -264,12 +266,13 @@ impl Producer {
             let store = self.store.clone();
             let kinds = self.spec.kinds.clone();
             let after = self.cursor;
-            let page =
-                tokio::task::spawn_blocking(move || store.after(after, &kinds, CATCH_UP_PAGE))
-                    .await
-                    .map_err(|e| HubError::Join(e.to_string()))??;
-            let short = page.len() < CATCH_UP_PAGE;
-            for row in page {
+            let page = tokio::task::spawn_blocking(move || {
+                store.after(after, &kinds, CATCH_UP_PAGE, CATCH_UP_BYTES)
+            })
+            .await
+            .map_err(|e| HubError::Join(e.to_string()))??;
+            let short = !page.cut;
+            for row in page.events {
                 self.cursor = row.id;
                 if self.send(Ok(Item::Event(Arc::new(row)))).await.is_err() {
                     // The client left; the producer ends on its next send.

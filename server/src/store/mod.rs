@@ -63,8 +63,9 @@ pub enum Direction {
     Backward,
 }
 
-/// A page request: ids within `[start, end]` (in reading order), kinds.
-#[derive(Clone, Debug)]
+/// A page request: ids within `[start, end]` (in reading order), kinds, at
+/// most `limit` rows and `max_bytes` bytes of rows (but at least one row).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageQuery {
     pub start: i64,
     /// Inclusive bound in the reading direction, if any.
@@ -72,6 +73,28 @@ pub struct PageQuery {
     pub direction: Direction,
     pub kinds: Vec<String>,
     pub limit: usize,
+    pub max_bytes: usize,
+}
+
+/// A page of rows, and whether it was cut (by count or by bytes) before
+/// the end of the range: more matching rows may follow its last one.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub events: Vec<Event>,
+    pub cut: bool,
+}
+
+/// Bytes a row takes in a message at most: its texts, plus the id and the
+/// field tags and lengths (generous).
+pub fn row_bytes(ev: &Event) -> usize {
+    const FRAMING: usize = 64;
+    ev.ts.len()
+        + ev.kind.len()
+        + ev.content.len()
+        + ev.meta_text.len()
+        + ev.prev_hash.as_ref().map_or(0, String::len)
+        + ev.hash.as_ref().map_or(0, String::len)
+        + FRAMING
 }
 
 /// The read side: a pool of read-only connections.
@@ -143,8 +166,10 @@ impl Store {
         })
     }
 
-    /// A page of rows in the requested direction.
-    pub fn page(&self, q: &PageQuery) -> Result<Vec<Event>, StoreError> {
+    /// A page of rows in the requested direction, read row by row and cut
+    /// as soon as the next row would pass `max_bytes` (so a page of large
+    /// rows is never held beyond its budget).
+    pub fn page(&self, q: &PageQuery) -> Result<Page, StoreError> {
         let conn = self.conn()?;
         let (cmp_start, cmp_end, order) = match q.direction {
             Direction::Forward => (">=", "<=", "ASC"),
@@ -166,23 +191,38 @@ impl Store {
         params.extend(q.kinds.iter().map(|k| k.clone().into()));
         params.push((q.limit as i64).into());
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(params), event_from_sql)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let mut rows = stmt.query(params_from_iter(params))?;
+        let mut page = Page::default();
+        let mut bytes = 0;
+        while let Some(row) = rows.next()? {
+            let event = event_from_sql(row)?;
+            bytes += row_bytes(&event);
+            if bytes > q.max_bytes && !page.events.is_empty() {
+                page.cut = true;
+                return Ok(page);
+            }
+            page.events.push(event);
+        }
+        page.cut = page.events.len() == q.limit;
+        Ok(page)
     }
 
-    /// Up to `limit` rows with id > `after`, of the given kinds, ascending.
+    /// Rows with id > `after`, of the given kinds, ascending: at most
+    /// `limit` rows and `max_bytes` bytes.
     pub fn after(
         &self,
         after: i64,
         kinds: &[String],
         limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
+        max_bytes: usize,
+    ) -> Result<Page, StoreError> {
         self.page(&PageQuery {
             start: after.saturating_add(1),
             end: None,
             direction: Direction::Forward,
             kinds: kinds.to_vec(),
             limit,
+            max_bytes,
         })
     }
 

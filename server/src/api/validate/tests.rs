@@ -18,6 +18,7 @@ fn limits() -> Limits {
         max_batch_events: 3,
         max_message_bytes: 1 << 20,
         max_page_size: 50,
+        max_page_bytes: 4096,
         max_subscribers: 8,
         max_search_top_k: 20,
         max_tail: 100,
@@ -383,7 +384,8 @@ fn export_ranges_and_chunks() {
         ExportQuery {
             start: i64::MIN,
             end: None,
-            chunk: 50
+            chunk: 50,
+            max_bytes: 4096
         }
     );
     let (code, got) = refused(v1::ExportRequest {
