@@ -73,6 +73,28 @@ pub struct Config {
     #[arg(long, env = "PMM_MAX_TAIL", default_value_t = 1000)]
     pub max_tail: usize,
 
+    /// Most VerifyChain calls running at once (more are refused with
+    /// RESOURCE_EXHAUSTED).
+    #[arg(long, env = "PMM_MAX_CONCURRENT_VERIFY", default_value_t = 2)]
+    pub max_concurrent_verify: usize,
+
+    /// Most Search calls running at once.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_SEARCH", default_value_t = 4)]
+    pub max_concurrent_search: usize,
+
+    /// Most rebuilds of a past state (views `as_of_id` an uncached id)
+    /// running at once.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_REPLAYS", default_value_t = 2)]
+    pub max_concurrent_replays: usize,
+
+    /// Most uncached context blocks over a tail window being built at once.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_TAIL_CONTEXTS", default_value_t = 8)]
+    pub max_concurrent_tail_contexts: usize,
+
+    /// Most Export streams open at once.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_EXPORTS", default_value_t = 4)]
+    pub max_concurrent_exports: usize,
+
     /// Check mode: every N appended events, rebuild all derived state from
     /// SQLite and compare it with the incremental state (0 = off).
     #[arg(long, env = "PMM_VERIFY_FOLDS_EVERY", default_value_t = 0)]
@@ -96,6 +118,16 @@ pub enum ConfigError {
     PageLargerThanMessage { page: usize, message: usize },
 }
 
+/// How many of each kind of expensive work may run at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkLimits {
+    pub verify: usize,
+    pub search: usize,
+    pub replay: usize,
+    pub tail_context: usize,
+    pub export: usize,
+}
+
 /// The limits requests are checked against (the `limits` of Stats).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -108,6 +140,7 @@ pub struct Limits {
     pub max_search_top_k: usize,
     pub max_tail: usize,
     pub max_n_reflections: usize,
+    pub work: WorkLimits,
 }
 
 impl Config {
@@ -148,6 +181,13 @@ impl Config {
             max_search_top_k: self.max_search_top_k,
             max_tail: self.max_tail,
             max_n_reflections: crate::rules::context::MAX_REFLECTIONS,
+            work: WorkLimits {
+                verify: self.max_concurrent_verify,
+                search: self.max_concurrent_search,
+                replay: self.max_concurrent_replays,
+                tail_context: self.max_concurrent_tail_contexts,
+                export: self.max_concurrent_exports,
+            },
         }
     }
 

@@ -20,6 +20,7 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
 
+use crate::api::admission::Admission;
 use crate::api::gate::Gate;
 use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
@@ -156,14 +157,22 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
     let limits = config.limits();
+    let admission = Arc::new(Admission::new(limits.work));
     let limit = limits.max_message_bytes;
-    let ledger =
-        v1::ledger_server::LedgerServer::new(LedgerService::new(Arc::clone(&gate), limits))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
-    let mind = v1::mind_server::MindServer::new(MindService::new(Arc::clone(&gate), limits))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
+    let ledger = v1::ledger_server::LedgerServer::new(LedgerService::new(
+        Arc::clone(&gate),
+        limits,
+        Arc::clone(&admission),
+    ))
+    .max_decoding_message_size(limit)
+    .max_encoding_message_size(limit);
+    let mind = v1::mind_server::MindServer::new(MindService::new(
+        Arc::clone(&gate),
+        limits,
+        Arc::clone(&admission),
+    ))
+    .max_decoding_message_size(limit)
+    .max_encoding_message_size(limit);
 
     let ready = {
         let gate = Arc::clone(&gate);

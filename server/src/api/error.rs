@@ -39,6 +39,13 @@ pub enum Error {
     Starting { folded: u64, total: u64 },
     #[error("worker failed: {0}")]
     Worker(String),
+    #[error("too many {what} requests at once (limit {limit}, {flag}); retry in about {} ms", retry_after.as_millis().max(1))]
+    Busy {
+        what: &'static str,
+        flag: &'static str,
+        limit: usize,
+        retry_after: std::time::Duration,
+    },
 }
 
 impl From<Error> for Status {
@@ -65,6 +72,15 @@ impl From<Error> for Status {
             Error::NotFound { .. } => Status::not_found(message),
             Error::Starting { .. } => Status::unavailable(message),
             Error::Worker(_) => internal(message),
+            Error::Busy { retry_after, .. } => {
+                let mut status = Status::resource_exhausted(message);
+                // gRPC's own pushback trailer: a retrying client waits this long.
+                let millis = retry_after.as_millis().max(1).to_string();
+                if let Ok(v) = MetadataValue::try_from(millis) {
+                    status.metadata_mut().insert("grpc-retry-pushback-ms", v);
+                }
+                status
+            }
         }
     }
 }
@@ -100,6 +116,7 @@ fn replay(e: &ReplayError, message: String) -> Status {
         ReplayError::Store(e) => store(e, message),
         ReplayError::UnreadableRow { .. } => Status::data_loss(message),
         ReplayError::ThreadPanicked { .. } => internal(message),
+        ReplayError::Cancelled => Status::cancelled(message),
     }
 }
 

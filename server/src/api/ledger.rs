@@ -11,6 +11,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
+use super::admission::{Admission, Work};
 use super::error::Error;
 use super::gate::{blocking, Gate};
 use super::validate::{AppendCommand, Validate};
@@ -24,11 +25,16 @@ use crate::store::{Direction, PageQuery};
 pub struct LedgerService {
     gate: Arc<Gate>,
     limits: Limits,
+    admission: Arc<Admission>,
 }
 
 impl LedgerService {
-    pub fn new(gate: Arc<Gate>, limits: Limits) -> Self {
-        LedgerService { gate, limits }
+    pub fn new(gate: Arc<Gate>, limits: Limits, admission: Arc<Admission>) -> Self {
+        LedgerService {
+            gate,
+            limits,
+            admission,
+        }
     }
 
     /// The ledger and the validated request.
@@ -124,7 +130,12 @@ impl LedgerService {
     ) -> Result<v1::VerifyChainResponse, Error> {
         let (ledger, ()) = self.open(request)?;
         let last_id = ledger.head().last_id;
-        let result = blocking(move || Ok(ledger.verify(last_id)?)).await?;
+        let result = self
+            .admission
+            .run(Work::Verify, move |cancel| {
+                Ok(ledger.verify(last_id, cancel)?)
+            })
+            .await?;
         Ok(respond::verification(result, last_id))
     }
 
@@ -134,7 +145,11 @@ impl LedgerService {
     ) -> Result<v1::StatsResponse, Error> {
         let (ledger, ()) = self.open(request)?;
         let stats = blocking(move || Ok(ledger.stats()?)).await?;
-        Ok(respond::stats(stats, &self.limits))
+        Ok(respond::stats(
+            stats,
+            &self.limits,
+            &self.admission.figures(),
+        ))
     }
 
     async fn serve_import(
@@ -155,6 +170,9 @@ impl LedgerService {
         request: Request<v1::ExportRequest>,
     ) -> Result<BoxStream<v1::ExportResponse>, Error> {
         let (ledger, query) = self.open(request)?;
+        // Carried in the stream's state: the slot is free again when the
+        // stream ends or the client goes away.
+        let admitted = self.admission.admit(Work::Export)?;
         let end = query.end.unwrap_or_else(|| ledger.head().last_id);
         let first = PageQuery {
             start: query.start,
@@ -166,10 +184,10 @@ impl LedgerService {
         };
         // Each chunk is read only when the transport asks for the next one:
         // at most one chunk is built ahead, and a client gone stops it.
-        let chunks = stream::unfold(Some(first), move |next| {
+        let chunks = stream::unfold(Some((first, admitted)), move |next| {
             let ledger = Arc::clone(&ledger);
             async move {
-                let query = next?;
+                let (query, admitted) = next?;
                 let reading = query.clone();
                 let page = blocking(move || Ok(ledger.read_page(&reading)?)).await;
                 let page = match page {
@@ -177,10 +195,13 @@ impl LedgerService {
                     Err(e) => return Some((Err(Status::from(e)), None)),
                 };
                 let following = match page.events.last() {
-                    Some(last) if page.cut && last.id < end => Some(PageQuery {
-                        start: last.id + 1,
-                        ..query
-                    }),
+                    Some(last) if page.cut && last.id < end => Some((
+                        PageQuery {
+                            start: last.id + 1,
+                            ..query
+                        },
+                        admitted,
+                    )),
                     _ => None,
                 };
                 if page.events.is_empty() {

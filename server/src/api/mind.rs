@@ -6,8 +6,9 @@ use std::sync::Arc;
 use pmm::v1::{self, mind_server};
 use tonic::{Request, Response, Status};
 
+use super::admission::{Admission, Work};
 use super::error::Error;
-use super::gate::{blocking, Gate};
+use super::gate::Gate;
 use super::respond;
 use super::validate::{AsOf, ContextQuery, Validate};
 use crate::config::Limits;
@@ -21,36 +22,51 @@ use crate::rules::embedding::digest;
 pub struct MindService {
     gate: Arc<Gate>,
     limits: Limits,
+    admission: Arc<Admission>,
 }
 
-/// The snapshot a read asks for: current, or as of a past id (replayed off
-/// the async runtime and cached).
-async fn snapshot(ledger: &Arc<Ledger>, as_of: AsOf) -> Result<Arc<Snapshot>, Error> {
-    match as_of.0 {
-        None => Ok(ledger.snapshot()),
-        Some(id) => {
-            let ledger = Arc::clone(ledger);
-            blocking(move || Ok(ledger.snapshot_as_of(Some(id))?)).await
-        }
-    }
-}
-
-/// A context block of a snapshot (shared with the views of an Append).
+/// A context block of a snapshot, built here (the views of an Append, which
+/// has been written already and must not be refused now).
 pub fn context(
     ledger: &Ledger,
     snapshot: &Snapshot,
     query: &ContextQuery,
 ) -> Result<v1::GetContextResponse, Error> {
     let text = ledger.context(snapshot, &query.params, query.tail)?;
-    Ok(v1::GetContextResponse {
-        text: (*text).clone(),
+    Ok(context_response(&text, snapshot))
+}
+
+fn context_response(text: &str, snapshot: &Snapshot) -> v1::GetContextResponse {
+    v1::GetContextResponse {
+        text: text.to_string(),
         as_of_id: snapshot.as_of_id().max(0) as u64,
-    })
+    }
 }
 
 impl MindService {
-    pub fn new(gate: Arc<Gate>, limits: Limits) -> Self {
-        MindService { gate, limits }
+    pub fn new(gate: Arc<Gate>, limits: Limits, admission: Arc<Admission>) -> Self {
+        MindService {
+            gate,
+            limits,
+            admission,
+        }
+    }
+
+    /// The snapshot a read asks for: current or cached, else rebuilt off the
+    /// async runtime under admission, stopping if the caller goes away.
+    async fn snapshot(&self, ledger: &Arc<Ledger>, as_of: AsOf) -> Result<Arc<Snapshot>, Error> {
+        if let Some(snapshot) = ledger.snapshot_at_hand(as_of.0)? {
+            return Ok(snapshot);
+        }
+        let Some(id) = as_of.0 else {
+            return Ok(ledger.snapshot());
+        };
+        let ledger = Arc::clone(ledger);
+        self.admission
+            .run(Work::Replay, move |cancel| {
+                Ok(ledger.rebuild_as_of(id, cancel)?)
+            })
+            .await
     }
 
     /// The ledger and the validated request.
@@ -65,7 +81,7 @@ impl MindService {
         request: Request<v1::GetProjectionRequest>,
     ) -> Result<v1::GetProjectionResponse, Error> {
         let (ledger, q) = self.open(request)?;
-        let s = snapshot(&ledger, q.as_of).await?;
+        let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::projection(
             &ledger.projection(&s, q.strict, &q.page),
         ))
@@ -76,7 +92,7 @@ impl MindService {
         request: Request<v1::GetIdentityRequest>,
     ) -> Result<v1::GetIdentityResponse, Error> {
         let (ledger, as_of) = self.open(request)?;
-        let s = snapshot(&ledger, as_of).await?;
+        let s = self.snapshot(&ledger, as_of).await?;
         Ok(v1::GetIdentityResponse {
             identity: Some(respond::identity(&views::identity(
                 &s.state.whole.projection,
@@ -90,7 +106,7 @@ impl MindService {
         request: Request<v1::GetDirectivesRequest>,
     ) -> Result<v1::GetDirectivesResponse, Error> {
         let (ledger, q) = self.open(request)?;
-        let s = snapshot(&ledger, q.as_of).await?;
+        let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::directives(&s, q.active_only))
     }
 
@@ -99,7 +115,7 @@ impl MindService {
         request: Request<v1::GetMetricsRequest>,
     ) -> Result<v1::GetMetricsResponse, Error> {
         let (ledger, q) = self.open(request)?;
-        let s = snapshot(&ledger, q.as_of).await?;
+        let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::metrics(&s, q.include_diagnosis)?)
     }
 
@@ -108,8 +124,17 @@ impl MindService {
         request: Request<v1::GetContextRequest>,
     ) -> Result<v1::GetContextResponse, Error> {
         let (ledger, q) = self.open(request)?;
-        let s = snapshot(&ledger, q.as_of).await?;
-        context(&ledger, &s, &q)
+        let s = self.snapshot(&ledger, q.as_of).await?;
+        if let Some(text) = ledger.cached_context(&s, &q.params, q.tail) {
+            return Ok(context_response(&text, &s));
+        }
+        if q.tail.is_none() {
+            // The whole ledger's block is a few microseconds of formatting.
+            return context(&ledger, &s, &q);
+        }
+        self.admission
+            .run(Work::TailContext, move |_| context(&ledger, &s, &q))
+            .await
     }
 
     fn serve_embed(&self, request: Request<v1::EmbedRequest>) -> Result<v1::EmbedResponse, Error> {
@@ -127,7 +152,12 @@ impl MindService {
     ) -> Result<v1::SearchResponse, Error> {
         let (ledger, query) = self.open(request)?;
         let last_id = ledger.head().last_id;
-        let result = blocking(move || Ok(ledger.search(&query, last_id)?)).await?;
+        let result = self
+            .admission
+            .run(Work::Search, move |cancel| {
+                Ok(ledger.search(&query, last_id, cancel)?)
+            })
+            .await?;
         Ok(respond::search(result, last_id))
     }
 }

@@ -3,6 +3,7 @@
 
 use pmm::v1;
 
+use super::admission::WorkFigures;
 use crate::chain::{ChainFault, ChainFaultReason};
 use crate::config::Limits;
 use crate::event::Event;
@@ -268,7 +269,7 @@ pub fn search(result: SearchResult, last_id: i64) -> v1::SearchResponse {
     }
 }
 
-pub fn stats(s: LedgerStats, limits: &Limits) -> v1::StatsResponse {
+pub fn stats(s: LedgerStats, limits: &Limits, work: &[WorkFigures]) -> v1::StatsResponse {
     v1::StatsResponse {
         as_of_id: wire_id(s.head.last_id),
         event_count: s.head.count,
@@ -313,7 +314,23 @@ pub fn stats(s: LedgerStats, limits: &Limits) -> v1::StatsResponse {
             max_subscribers: limits.max_subscribers as u32,
             max_search_top_k: limits.max_search_top_k as u32,
             max_n_reflections: limits.max_n_reflections as u32,
+            max_concurrent_verify: limits.work.verify as u32,
+            max_concurrent_search: limits.work.search as u32,
+            max_concurrent_replays: limits.work.replay as u32,
+            max_concurrent_tail_contexts: limits.work.tail_context as u32,
+            max_concurrent_exports: limits.work.export as u32,
         }),
+        work: work
+            .iter()
+            .map(|w| v1::WorkStats {
+                name: w.name.to_string(),
+                limit: w.limit as u32,
+                running: w.running as u32,
+                admitted: w.admitted,
+                refused: w.refused,
+                cancelled: w.cancelled,
+            })
+            .collect(),
         server_version: env!("CARGO_PKG_VERSION").to_string(),
     }
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::caches::{CacheFigures, Caches, Vector};
+use super::cancel::Cancel;
 use super::head::Head;
 use super::hub::{self, Hub, HubError};
 use super::replay::{self, Progress, ReplayError, Verification};
@@ -113,7 +114,13 @@ impl Ledger {
         let checkpointer = Checkpointer::start(&config.path, config.durability)?;
         let store = Store::open_pool(&config.path, config.read_pool)?;
         let rebuild_start = Instant::now();
-        let folded = replay::rebuild(&store, config.tail_capacity, i64::MAX, Some(progress))?;
+        let folded = replay::rebuild(
+            &store,
+            config.tail_capacity,
+            i64::MAX,
+            Some(progress),
+            &Cancel::never(),
+        )?;
         let rebuild = RebuildStats {
             events: folded.head.count,
             duration: rebuild_start.elapsed(),
@@ -172,12 +179,14 @@ impl Ledger {
         self.published.snapshot().head.clone()
     }
 
-    /// The snapshot as of `as_of` (the current one when `None` or when it is
-    /// the head), rebuilt from SQLite and cached for past ids. Blocking when
-    /// it is not cached.
-    pub fn snapshot_as_of(&self, as_of: Option<i64>) -> Result<Arc<Snapshot>, AsOfError> {
+    /// The snapshot as of `as_of` when it is at hand: the current one (for
+    /// `None` or the head) or a cached one; `Ok(None)` when it must be
+    /// rebuilt ([`Ledger::rebuild_as_of`]).
+    pub fn snapshot_at_hand(&self, as_of: Option<i64>) -> Result<Option<Arc<Snapshot>>, AsOfError> {
         let current = self.published.snapshot();
-        let Some(id) = as_of else { return Ok(current) };
+        let Some(id) = as_of else {
+            return Ok(Some(current));
+        };
         if id > current.head.last_id {
             return Err(AsOfError::BeyondHead {
                 as_of: id,
@@ -185,10 +194,19 @@ impl Ledger {
             });
         }
         if id == current.head.last_id {
-            return Ok(current);
+            return Ok(Some(current));
+        }
+        Ok(self.caches.history.get(&id))
+    }
+
+    /// The snapshot as of a past id, rebuilt from SQLite (and cached).
+    /// Blocking, O(id); stops early when `cancel` is set.
+    pub fn rebuild_as_of(&self, id: i64, cancel: &Cancel) -> Result<Arc<Snapshot>, AsOfError> {
+        if let Some(snapshot) = self.snapshot_at_hand(Some(id))? {
+            return Ok(snapshot);
         }
         self.caches.history.get_or_insert_with(&id, || {
-            let folded = replay::rebuild(&self.store, self.config.tail_capacity, id, None)?;
+            let folded = replay::rebuild(&self.store, self.config.tail_capacity, id, None, cancel)?;
             Ok(Arc::new(Snapshot {
                 head: folded.head,
                 state: folded.state,
@@ -225,15 +243,29 @@ impl Ledger {
             .subscribe(spec, self.store.clone(), Arc::clone(&self.published))
     }
 
-    /// Verifies the stored chain up to `up_to`. Blocking, O(ledger).
-    pub fn verify(&self, up_to: i64) -> Result<Verification, ReplayError> {
-        replay::verify_stored_chain(&self.store, up_to)
+    /// Verifies the stored chain up to `up_to`. Blocking, O(ledger); stops
+    /// early when `cancel` is set.
+    pub fn verify(&self, up_to: i64, cancel: &Cancel) -> Result<Verification, ReplayError> {
+        replay::verify_stored_chain(&self.store, up_to, cancel)
     }
 
-    /// Searches the rows up to `last_id`. Blocking, O(ledger).
-    pub fn search(&self, query: &SearchQuery, last_id: i64) -> Result<SearchResult, StoreError> {
+    /// Searches the rows up to `last_id`. Blocking, O(ledger); stops early
+    /// when `cancel` is set.
+    pub fn search(
+        &self,
+        query: &SearchQuery,
+        last_id: i64,
+        cancel: &Cancel,
+    ) -> Result<SearchResult, ReplayError> {
         let query_vector = self.embed(&query.text);
-        search::search(&self.store, &self.caches, query, &query_vector, last_id)
+        search::search(
+            &self.store,
+            &self.caches,
+            query,
+            &query_vector,
+            last_id,
+            cancel,
+        )
     }
 
     /// The embedding of a text, cached.
@@ -246,6 +278,18 @@ impl Ledger {
             .embeddings
             .insert(text.to_string(), Arc::clone(&v));
         v
+    }
+
+    /// A context block of a snapshot if it is cached.
+    pub fn cached_context(
+        &self,
+        snapshot: &Snapshot,
+        params: &ContextParams,
+        tail: Option<usize>,
+    ) -> Option<Arc<String>> {
+        self.caches
+            .contexts
+            .get(&(snapshot.as_of_id(), *params, tail))
     }
 
     /// A context block of a snapshot, cached by head and parameters: an

@@ -15,6 +15,7 @@
 //! file), so that no import runs in a circle.
 
 pub mod caches;
+pub mod cancel;
 pub mod handle;
 pub mod head;
 pub mod hub;

@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::cancel::Cancel;
 use super::head::Head;
 use super::sequencer::Folded;
 use crate::chain::{CanonicalError, ChainFaultReason, ChainVerifier};
@@ -28,6 +29,8 @@ pub enum ReplayError {
     UnreadableRow { id: i64, reason: String },
     #[error("the {name} thread failed")]
     ThreadPanicked { name: &'static str },
+    #[error("cancelled: the request that asked for it went away")]
+    Cancelled,
 }
 
 /// Rows handed between the rebuild's two threads at a time.
@@ -43,6 +46,7 @@ pub fn rebuild(
     tail_capacity: usize,
     up_to: i64,
     progress: Option<&Progress>,
+    cancel: &Cancel,
 ) -> Result<Folded, ReplayError> {
     if let Some(p) = progress {
         p.total.store(store.count()?, Ordering::Relaxed);
@@ -78,6 +82,9 @@ pub fn rebuild(
     let read = store.for_each(i64::MIN, up_to, |row| {
         batch.push(row);
         if batch.len() == REBUILD_BATCH {
+            if cancel.is_cancelled() {
+                return Err(ReplayError::Cancelled);
+            }
             let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH));
             // A send fails only if the parser is gone; it is joined below.
             let _ = rows_out.send(full);
@@ -201,7 +208,11 @@ pub struct Verification {
 /// thread reads the rows and links them in order; a second thread parses
 /// and hashes batches, and this one checks a batch itself whenever the
 /// second has enough queued, so the two stay equally busy.
-pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, ReplayError> {
+pub fn verify_stored_chain(
+    store: &Store,
+    up_to: i64,
+    cancel: &Cancel,
+) -> Result<Verification, ReplayError> {
     let (work_out, work_in) = std::sync::mpsc::sync_channel::<Vec<Event>>(2);
     let (done_out, done_in) = std::sync::mpsc::channel::<Vec<(Event, RowCheck)>>();
     let worker = std::thread::Builder::new()
@@ -229,6 +240,9 @@ pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, Re
         if batch.len() < REBUILD_BATCH {
             return Ok(());
         }
+        if cancel.is_cancelled() {
+            return Err(Walk::Cancelled);
+        }
         let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH));
         match work_out.try_send(full) {
             Ok(()) => linker.pending.push_back(Checked::AtWorker),
@@ -250,6 +264,7 @@ pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, Re
     }
     match read {
         Ok(()) | Err(Walk::Found) => Ok(linker.result),
+        Err(Walk::Cancelled) => Err(ReplayError::Cancelled),
         Err(Walk::Store(e)) => Err(e.into()),
     }
 }
@@ -359,6 +374,7 @@ impl Linker {
 enum Walk {
     /// The first fault is known: the rest need not be read.
     Found,
+    Cancelled,
     Store(StoreError),
 }
 

@@ -9,6 +9,7 @@ use super::commit::Core;
 use super::job::{appended_rows, AppendPlan, Planned};
 use super::{AppendOutcome, Appended, ImportMode, ImportOutcome};
 use crate::event::Event;
+use crate::ledger::cancel::Cancel;
 use crate::ledger::head::Head;
 use crate::ledger::replay;
 use crate::ledger::snapshot::Snapshot;
@@ -131,6 +132,7 @@ impl Core {
             self.state.tail.capacity(),
             self.head.last_id,
             None,
+            &Cancel::never(),
         );
         let same = match rebuilt {
             Ok(folded) => match (folded.state.outputs(), self.state.outputs()) {
