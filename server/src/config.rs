@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::ledger::handle::LedgerConfig;
+use crate::ledger::hub::HubLimits;
+use crate::rules::TailLimits;
 use crate::store::schema::Durability;
 
 /// The pmm gRPC server.
@@ -60,18 +62,33 @@ pub struct Config {
     #[arg(long, env = "PMM_MAX_SUBSCRIBERS", default_value_t = 1024)]
     pub max_subscribers: usize,
 
-    /// Live rows buffered for subscribers; one that falls further behind
-    /// reads from SQLite until it catches up.
+    /// Recent rows kept in memory for subscribers (the live window, shared
+    /// by all); one further behind reads from SQLite until it catches up.
     #[arg(long, env = "PMM_SUBSCRIBER_BUFFER", default_value_t = 4096)]
     pub subscriber_buffer: usize,
+
+    /// Bytes of recent rows kept in the live window, at most.
+    #[arg(long, env = "PMM_SUBSCRIBER_BUFFER_BYTES", default_value_t = 16 << 20)]
+    pub subscriber_buffer_bytes: usize,
+
+    /// Bytes of rows one subscription may have queued for its client; a
+    /// client that stops reading holds no more than this.
+    #[arg(long, env = "PMM_SUBSCRIBER_IN_FLIGHT_BYTES", default_value_t = 64 << 10)]
+    pub subscriber_in_flight_bytes: usize,
 
     /// Largest Search top_k.
     #[arg(long, env = "PMM_MAX_TOP_K", default_value_t = 100)]
     pub max_search_top_k: usize,
 
-    /// Rows kept for context blocks over a tail window (GetContext `tail`).
+    /// Longest GetContext `tail`, in rows; the last rows are kept in memory
+    /// for it, up to --max-tail-bytes.
     #[arg(long, env = "PMM_MAX_TAIL", default_value_t = 1000)]
     pub max_tail: usize,
+
+    /// Bytes of the last rows kept in memory for tail contexts; a tail
+    /// longer than the rows this holds reads the older ones from SQLite.
+    #[arg(long, env = "PMM_MAX_TAIL_BYTES", default_value_t = 32 << 20)]
+    pub max_tail_bytes: usize,
 
     /// Most VerifyChain calls running at once (more are refused with
     /// RESOURCE_EXHAUSTED).
@@ -137,8 +154,12 @@ pub struct Limits {
     pub max_page_size: usize,
     pub max_page_bytes: usize,
     pub max_subscribers: usize,
+    pub subscriber_buffer: usize,
+    pub subscriber_buffer_bytes: usize,
+    pub subscriber_in_flight_bytes: usize,
     pub max_search_top_k: usize,
     pub max_tail: usize,
+    pub max_tail_bytes: usize,
     pub max_n_reflections: usize,
     pub work: WorkLimits,
 }
@@ -178,8 +199,12 @@ impl Config {
             max_page_size: self.max_page_size,
             max_page_bytes: self.max_page_bytes,
             max_subscribers: self.max_subscribers,
+            subscriber_buffer: self.subscriber_buffer,
+            subscriber_buffer_bytes: self.subscriber_buffer_bytes,
+            subscriber_in_flight_bytes: self.subscriber_in_flight_bytes,
             max_search_top_k: self.max_search_top_k,
             max_tail: self.max_tail,
+            max_tail_bytes: self.max_tail_bytes,
             max_n_reflections: crate::rules::context::MAX_REFLECTIONS,
             work: WorkLimits {
                 verify: self.max_concurrent_verify,
@@ -197,9 +222,16 @@ impl Config {
             path: self.db.clone(),
             durability: self.durability,
             read_pool: self.read_pool,
-            tail_capacity: self.max_tail,
-            subscriber_buffer: self.subscriber_buffer,
-            max_subscribers: self.max_subscribers,
+            tail: TailLimits {
+                rows: self.max_tail,
+                bytes: self.max_tail_bytes,
+            },
+            hub: HubLimits {
+                window_rows: self.subscriber_buffer,
+                window_bytes: self.subscriber_buffer_bytes,
+                in_flight_bytes: self.subscriber_in_flight_bytes,
+                max_subscribers: self.max_subscribers,
+            },
             write_queue: self.max_batch_events.max(64),
             verify_folds_every: self.verify_folds_every,
         }

@@ -74,6 +74,16 @@ impl PartialEq for Event {
 }
 
 impl Event {
+    /// The bytes of its texts: what holding it in memory costs, roughly.
+    pub fn text_bytes(&self) -> usize {
+        self.ts.len()
+            + self.kind.len()
+            + self.content.len()
+            + self.meta_text.len()
+            + self.prev_hash.as_ref().map_or(0, String::len)
+            + self.hash.as_ref().map_or(0, String::len)
+    }
+
     /// The parsed meta, or why the stored text cannot be parsed.
     pub fn parsed_meta(&self) -> Result<&Value, &MetaError> {
         self.parsed

@@ -37,6 +37,12 @@ impl TestServer {
     /// A server over a copy of an existing ledger file (left untouched),
     /// with its WAL if it has one (committed rows not yet checkpointed).
     pub async fn start_on_copy(ledger: &Path) -> TestServer {
+        Self::start_on_copy_with(ledger, |_| {}).await
+    }
+
+    /// A server over a copy of an existing ledger file, with adjusted
+    /// configuration.
+    pub async fn start_on_copy_with(ledger: &Path, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("pmm.db");
         std::fs::copy(ledger, &db).expect("copy ledger");
@@ -45,7 +51,7 @@ impl TestServer {
         if Path::new(&wal).exists() {
             std::fs::copy(&wal, dir.path().join("pmm.db-wal")).expect("copy WAL");
         }
-        Self::start_on(dir, db, |_| {}).await
+        Self::start_on(dir, db, adjust).await
     }
 
     async fn start_on(

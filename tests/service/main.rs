@@ -21,5 +21,6 @@ mod search;
 mod startup;
 mod stats;
 mod subscribe;
+mod tail;
 mod transfer;
 mod verify;

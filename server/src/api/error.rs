@@ -6,7 +6,7 @@ use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 
 use super::validate::RequestError;
-use crate::ledger::handle::AsOfError;
+use crate::ledger::handle::{AsOfError, ViewError};
 use crate::ledger::head::Head;
 use crate::ledger::hub::HubError;
 use crate::ledger::replay::ReplayError;
@@ -31,6 +31,8 @@ pub enum Error {
     AsOf(#[from] AsOfError),
     #[error("stage cannot be computed: {0}")]
     Context(#[from] ContextError),
+    #[error(transparent)]
+    View(ViewError),
     #[error("no event with id {id} (the ledger's last id is {last_id})")]
     NotFound { id: i64, last_id: i64 },
     #[error(
@@ -69,6 +71,12 @@ impl From<Error> for Status {
                 AsOfError::Replay(e) => replay(&e, message),
             },
             Error::Context(ContextError::Telemetry(_)) => Status::failed_precondition(message),
+            Error::View(e) => match e {
+                ViewError::Context(ContextError::Telemetry(_)) => {
+                    Status::failed_precondition(message)
+                }
+                ViewError::Store(e) => store(&e, message),
+            },
             Error::NotFound { .. } => Status::not_found(message),
             Error::Starting { .. } => Status::unavailable(message),
             Error::Worker(_) => internal(message),
@@ -142,4 +150,15 @@ fn with_head(code: Code, message: String, head: &Head) -> Status {
         md.insert(pmm::TRAILER_LAST_HASH, v);
     }
     status
+}
+
+/// A context that cannot be computed is reported as `Context`, so that the
+/// message says the stage is at fault.
+impl From<ViewError> for Error {
+    fn from(e: ViewError) -> Self {
+        match e {
+            ViewError::Context(e) => Error::Context(e),
+            ViewError::Store(_) => Error::View(e),
+        }
+    }
 }

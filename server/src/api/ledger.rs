@@ -117,8 +117,10 @@ impl LedgerService {
     ) -> Result<BoxStream<v1::SubscribeResponse>, Error> {
         let (ledger, spec) = self.open(request)?;
         let items = ledger.subscribe(spec)?;
-        let stream = ReceiverStream::new(items).map(|item| match item {
-            Ok(item) => Ok(respond::subscription_item(item)),
+        // A delivery's share of the subscription's byte budget is given
+        // back once it has become a message.
+        let stream = ReceiverStream::new(items).map(|delivery| match delivery {
+            Ok(delivery) => Ok(respond::subscription_item(delivery.item)),
             Err(e) => Err(Status::from(Error::from(e))),
         });
         Ok(Box::pin(stream))

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::caches::{CacheFigures, Caches, Vector};
 use super::cancel::Cancel;
 use super::head::Head;
-use super::hub::{self, Hub, HubError};
+use super::hub::{self, Hub, HubError, HubLimits};
 use super::replay::{self, Progress, ReplayError, Verification};
 use super::search::{self, SearchQuery, SearchResult};
 use super::sequencer::{
@@ -26,7 +26,7 @@ use super::views::{self, ProjectionView};
 use crate::event::Event;
 use crate::rules::embedding::embed;
 use crate::rules::projection::ProjectionPage;
-use crate::rules::{ContextError, ContextParams};
+use crate::rules::{ContextError, ContextFolds, ContextParams, Fold, TailLimits};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::schema::Durability;
 use crate::store::{write, Page, PageQuery, Store, StoreError};
@@ -39,11 +39,10 @@ pub struct LedgerConfig {
     pub durability: Durability,
     /// Read connections in the pool.
     pub read_pool: u32,
-    /// Rows kept for context blocks over a tail window.
-    pub tail_capacity: usize,
-    /// Live rows buffered for subscribers.
-    pub subscriber_buffer: usize,
-    pub max_subscribers: usize,
+    /// The rows kept in memory for context blocks over a tail window.
+    pub tail: TailLimits,
+    /// How subscriptions bound their memory.
+    pub hub: HubLimits,
     /// Requests queued for the writer at most.
     pub write_queue: usize,
     /// Check mode: rebuild and compare every N appended events (0 = off).
@@ -57,6 +56,15 @@ pub enum OpenError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Replay(#[from] ReplayError),
+}
+
+/// A view that cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A read as of a past id that cannot be served.
@@ -88,6 +96,8 @@ pub struct LedgerStats {
     pub appended_events: u64,
     pub commits: u64,
     pub subscribers: usize,
+    /// Rows and bytes in the subscribers' live window.
+    pub live_window: (usize, usize),
     pub durability: Durability,
 }
 
@@ -116,7 +126,7 @@ impl Ledger {
         let rebuild_start = Instant::now();
         let folded = replay::rebuild(
             &store,
-            config.tail_capacity,
+            config.tail,
             i64::MAX,
             Some(progress),
             &Cancel::never(),
@@ -139,7 +149,7 @@ impl Ledger {
             head: folded.head.clone(),
             state: folded.state.clone(),
         }));
-        let hub = Hub::new(config.subscriber_buffer, config.max_subscribers);
+        let hub = Hub::new(config.hub, folded.head.last_id);
         let sequencer = Sequencer::start(
             conn,
             folded,
@@ -206,7 +216,7 @@ impl Ledger {
             return Ok(snapshot);
         }
         self.caches.history.get_or_insert_with(&id, || {
-            let folded = replay::rebuild(&self.store, self.config.tail_capacity, id, None, cancel)?;
+            let folded = replay::rebuild(&self.store, self.config.tail, id, None, cancel)?;
             Ok(Arc::new(Snapshot {
                 head: folded.head,
                 state: folded.state,
@@ -238,7 +248,7 @@ impl Ledger {
     pub fn subscribe(
         &self,
         spec: hub::Spec,
-    ) -> Result<mpsc::Receiver<Result<hub::Item, HubError>>, HubError> {
+    ) -> Result<mpsc::Receiver<Result<hub::Delivery, HubError>>, HubError> {
         self.hub
             .subscribe(spec, self.store.clone(), Arc::clone(&self.published))
     }
@@ -294,18 +304,50 @@ impl Ledger {
 
     /// A context block of a snapshot, cached by head and parameters: an
     /// interaction asks for the same block several times per head, and a
-    /// tail block costs a replay of the tail window. `tail` must be within
-    /// the window kept (`tail_capacity`).
+    /// tail block costs a replay of the tail window. A tail longer than the
+    /// rows the window holds in memory is folded from the older rows in
+    /// SQLite first (blocking then). `tail` is at most `max_tail` rows.
     pub fn context(
         &self,
         snapshot: &Snapshot,
         params: &ContextParams,
         tail: Option<usize>,
-    ) -> Result<Arc<String>, ContextError> {
+    ) -> Result<Arc<String>, ViewError> {
         let key = (snapshot.as_of_id(), *params, tail);
-        self.caches
-            .contexts
-            .get_or_insert_with(&key, || snapshot.state.context(params, tail).map(Arc::new))
+        self.caches.contexts.get_or_insert_with(&key, || {
+            let window = &snapshot.state.tail;
+            let text = match tail {
+                Some(n) if !window.holds(n) => {
+                    let older = self.fold_older(snapshot, n - window.len())?;
+                    window.fold_last_after(n, older).render(params)?
+                }
+                _ => snapshot.state.context(params, tail)?,
+            };
+            Ok(Arc::new(text))
+        })
+    }
+
+    /// The `count` rows before a snapshot's tail window, folded from SQLite.
+    fn fold_older(&self, snapshot: &Snapshot, count: usize) -> Result<ContextFolds, ViewError> {
+        let before = snapshot
+            .state
+            .tail
+            .first_id()
+            .unwrap_or(snapshot.as_of_id().saturating_add(1));
+        let mut folds = ContextFolds::default();
+        let Some(from) = self.store.nth_id_before(before, count)? else {
+            // Fewer rows than that: all of them.
+            self.store.for_each(i64::MIN, before - 1, |ev| {
+                folds.apply(&ev);
+                Ok::<(), StoreError>(())
+            })?;
+            return Ok(folds);
+        };
+        self.store.for_each(from, before - 1, |ev| {
+            folds.apply(&ev);
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(folds)
     }
 
     /// The projection view of a snapshot, built once per head and page.
@@ -343,6 +385,7 @@ impl Ledger {
             appended_events: load(&writer.appended_events),
             commits: load(&writer.commits),
             subscribers: self.hub.subscriber_count(),
+            live_window: self.hub.window_size(),
             durability: self.config.durability,
         })
     }

@@ -10,7 +10,7 @@ use super::head::Head;
 use super::sequencer::Folded;
 use crate::chain::{CanonicalError, ChainFaultReason, ChainVerifier};
 use crate::event::Event;
-use crate::rules::{ChainStatus, Fold, State};
+use crate::rules::{ChainStatus, Fold, State, TailLimits};
 use crate::store::{Store, StoreError};
 
 /// Progress of a rebuild, readable while it runs.
@@ -43,7 +43,7 @@ const REBUILD_BATCH: usize = 1024;
 /// (the larger half), handing the parsed events back in order.
 pub fn rebuild(
     store: &Store,
-    tail_capacity: usize,
+    tail: TailLimits,
     up_to: i64,
     progress: Option<&Progress>,
     cancel: &Cancel,
@@ -74,7 +74,7 @@ pub fn rebuild(
         })?;
 
     let mut folder = Folder {
-        state: State::new(tail_capacity),
+        state: State::new(tail),
         head: Head::default(),
         progress,
     };

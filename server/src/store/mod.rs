@@ -88,13 +88,7 @@ pub struct Page {
 /// field tags and lengths (generous).
 pub fn row_bytes(ev: &Event) -> usize {
     const FRAMING: usize = 64;
-    ev.ts.len()
-        + ev.kind.len()
-        + ev.content.len()
-        + ev.meta_text.len()
-        + ev.prev_hash.as_ref().map_or(0, String::len)
-        + ev.hash.as_ref().map_or(0, String::len)
-        + FRAMING
+    ev.text_bytes() + FRAMING
 }
 
 /// The read side: a pool of read-only connections.
@@ -245,6 +239,21 @@ impl Store {
             f(event_from_sql(row).map_err(StoreError::from)?)?;
         }
         Ok(())
+    }
+
+    /// The id of the `n`-th row (n >= 1) counting back from the row before
+    /// `before`; `None` when fewer rows precede it.
+    pub fn nth_id_before(&self, before: i64, n: usize) -> Result<Option<i64>, StoreError> {
+        let offset = i64::try_from(n.saturating_sub(1)).unwrap_or(i64::MAX);
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM events WHERE id < ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![before, offset])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
     }
 
     /// Number of rows per kind.

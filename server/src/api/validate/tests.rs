@@ -16,13 +16,12 @@ fn limits() -> Limits {
     Limits {
         max_event_bytes: 1000,
         max_batch_events: 3,
-        max_message_bytes: 1 << 20,
         max_page_size: 50,
         max_page_bytes: 4096,
-        max_subscribers: 8,
         max_search_top_k: 20,
         max_tail: 100,
         max_n_reflections: 100,
+        ..crate::config::Config::for_db("unused.db").limits()
     }
 }
 

@@ -167,9 +167,9 @@ pub struct SequencerStats {
     pub fold_mismatches: AtomicU64,
 }
 
-/// Called with each committed row, in id order, after the snapshot that
-/// includes it is published (the subscription hub).
-pub type RowSink = Box<dyn Fn(Arc<Event>) + Send + 'static>;
+/// Called with each commit's new rows, in id order, after the snapshot that
+/// includes them is published (the subscription hub).
+pub type RowSink = Box<dyn Fn(&[Arc<Event>]) + Send + 'static>;
 
 /// How a sequencer writes.
 #[derive(Clone, Debug)]

@@ -101,9 +101,7 @@ impl Core {
         self.stats
             .appended_events
             .fetch_add(written, Ordering::Relaxed);
-        for row in new_rows {
-            (self.sink)(row);
-        }
+        (self.sink)(&new_rows);
         for reply in replies {
             reply(&self.head);
         }
@@ -129,7 +127,7 @@ impl Core {
         self.stats.fold_checks.fetch_add(1, Ordering::Relaxed);
         let rebuilt = replay::rebuild(
             &self.check.store,
-            self.state.tail.capacity(),
+            self.state.tail.limits(),
             self.head.last_id,
             None,
             &Cancel::never(),

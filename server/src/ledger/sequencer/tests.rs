@@ -31,11 +31,11 @@ fn fixture() -> Fixture {
     let store = Store::open_pool(&path, 2).expect("pool");
     let folded = Folded {
         head: Head::default(),
-        state: State::new(16),
+        state: State::new(crate::rules::TailLimits::rows(16)),
     };
     let published = Arc::new(Published::new(Snapshot {
         head: Head::default(),
-        state: State::new(16),
+        state: State::new(crate::rules::TailLimits::rows(16)),
     }));
     let sunk = Arc::new(Mutex::new(Vec::new()));
     let sink_log = Arc::clone(&sunk);
@@ -43,7 +43,12 @@ fn fixture() -> Fixture {
         conn,
         folded,
         published,
-        Box::new(move |ev: Arc<Event>| sink_log.lock().expect("sink").push(ev.id)),
+        Box::new(move |rows: &[Arc<Event>]| {
+            sink_log
+                .lock()
+                .expect("sink")
+                .extend(rows.iter().map(|ev| ev.id))
+        }),
         SequencerOptions {
             durability: Durability::Normal,
             queue: 64,
