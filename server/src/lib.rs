@@ -1,10 +1,13 @@
 //! pmm-server: the PMM rules as incremental folds, and the gRPC service.
 pub mod api;
+pub mod auth;
 pub mod chain;
 pub mod config;
 pub mod event;
 pub mod ledger;
 pub mod rules;
+pub mod security;
 pub mod server;
 pub mod source;
 pub mod store;
+pub mod tls;

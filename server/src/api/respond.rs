@@ -312,6 +312,7 @@ pub fn stats(s: LedgerStats, limits: &Limits) -> v1::StatsResponse {
             max_subscribers: limits.max_subscribers as u32,
             max_search_top_k: limits.max_search_top_k as u32,
             max_n_reflections: limits.max_n_reflections as u32,
+            max_concurrent_streams: limits.max_concurrent_streams,
         }),
         server_version: env!("CARGO_PKG_VERSION").to_string(),
     }

@@ -22,6 +22,7 @@ fn limits() -> Limits {
         max_search_top_k: 20,
         max_tail: 100,
         max_n_reflections: 100,
+        max_concurrent_streams: 256,
     }
 }
 
