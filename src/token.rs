@@ -62,6 +62,21 @@ impl FromStr for Role {
     }
 }
 
+/// Random bytes per token: 256 bits.
+const TOKEN_BYTES: usize = 32;
+
+/// What every token starts with, so that a leaked one is recognisable
+/// (secret scanners, logs).
+pub const TOKEN_PREFIX: &str = "pmm_";
+
+/// A fresh token: `pmm_` and 64 hex digits from the operating system's
+/// random source.
+pub fn generate() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
+}
+
 /// The SHA-256 of a token's text.
 pub fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -115,6 +130,14 @@ mod tests {
             file_line("ci", Role::Writer, "abc"),
             "ci writer ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn tokens_are_fresh_and_carry_256_bits() {
+        let (a, b) = (generate().unwrap(), generate().unwrap());
+        assert_ne!(a, b);
+        assert!(a.starts_with(TOKEN_PREFIX));
+        assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
     }
 
     #[test]

@@ -10,4 +10,6 @@ pub mod security;
 pub mod server;
 pub mod source;
 pub mod store;
+#[cfg(feature = "test-certs")]
+pub mod test_certs;
 pub mod tls;
