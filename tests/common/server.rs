@@ -55,13 +55,17 @@ impl TestServer {
         let mut config = Config::for_db(&db);
         config.addr = "127.0.0.1:0".parse().expect("addr");
         adjust(&mut config);
+        let tls = config.tls_cert.is_some();
         let mut running = server::bind_and_start(config).await.expect("start");
         running.ready().await.expect("ready");
-        let channel = Channel::from_shared(format!("http://{}", running.addr))
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
+        let endpoint = Channel::from_shared(format!("http://{}", running.addr)).expect("uri");
+        // With TLS the plaintext stubs cannot talk to the server: tests
+        // then call through `client_with` instead.
+        let channel = if tls {
+            endpoint.connect_lazy()
+        } else {
+            endpoint.connect().await.expect("connect")
+        };
         TestServer {
             ledger: LedgerClient::new(channel.clone()).max_decoding_message_size(64 << 20),
             mind: MindClient::new(channel.clone()).max_decoding_message_size(64 << 20),
@@ -70,6 +74,19 @@ impl TestServer {
             db,
             _dir: dir,
         }
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running.as_ref().expect("running").addr
+    }
+
+    /// A typed client of this server (TLS and token as `options` say).
+    pub async fn client_with(
+        &self,
+        options: pmm_client::ConnectOptions,
+    ) -> Result<pmm_client::Client, pmm_client::ClientError> {
+        pmm_client::Client::connect_with(self.addr().to_string(), options).await
     }
 
     /// Appends one event, returning its id.

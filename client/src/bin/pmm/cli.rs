@@ -18,12 +18,12 @@ pub struct Cli {
     /// TLS on (default for https://: the system's roots).
     #[arg(long, global = true, env = "PMM_CA", value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS, with --key.
+    /// Client certificate (PEM) for mutual TLS, with --cert-key.
     #[arg(long, global = true, env = "PMM_CERT", value_name = "FILE")]
     pub cert: Option<PathBuf>,
-    /// Client private key (PEM) for mutual TLS, with --cert.
-    #[arg(long, global = true, env = "PMM_KEY", value_name = "FILE")]
-    pub key: Option<PathBuf>,
+    /// Private key (PEM) of --cert. (`--key` is append's idempotency key.)
+    #[arg(long, global = true, env = "PMM_CERT_KEY", value_name = "FILE")]
+    pub cert_key: Option<PathBuf>,
     /// Bearer token for a server started with --tokens (prefer PMM_TOKEN:
     /// a command line is visible to other users of the machine).
     #[arg(

@@ -54,7 +54,7 @@ pub async fn run(cli: Cli) -> Result<(), Fail> {
         tls: TlsOptions {
             ca_file: cli.ca,
             cert_file: cli.cert,
-            key_file: cli.key,
+            key_file: cli.cert_key,
             domain: None,
         },
         token,
