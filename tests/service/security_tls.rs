@@ -154,6 +154,9 @@ async fn a_tls_client_without_the_right_ca_fails_cleanly() {
     s.stop().await;
 }
 
+/// Makes one TLS setting bad.
+type Spoil<'a> = Box<dyn Fn(&mut Config) + 'a>;
+
 #[tokio::test]
 async fn bad_certificate_files_stop_the_start_naming_the_file() {
     let sec = Security::new();
@@ -161,7 +164,7 @@ async fn bad_certificate_files_stop_the_start_naming_the_file() {
     let garbage = dir.path().join("garbage.pem");
     std::fs::write(&garbage, "not PEM").expect("write");
     let missing = dir.path().join("missing.pem");
-    let cases: [(Box<dyn Fn(&mut Config)>, &std::path::Path); 3] = [
+    let cases: [(Spoil<'_>, &std::path::Path); 3] = [
         (
             Box::new(|c: &mut Config| c.tls_cert = Some(Pem::File(missing.clone()))),
             &missing,
