@@ -263,7 +263,7 @@ class CacheStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., entries: _Optional[int] = ..., capacity: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections")
+    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_concurrent_streams")
     MAX_EVENT_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_EVENTS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +271,7 @@ class Limits(_message.Message):
     MAX_SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
     MAX_SEARCH_TOP_K_FIELD_NUMBER: _ClassVar[int]
     MAX_N_REFLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _ClassVar[int]
     max_event_bytes: int
     max_batch_events: int
     max_message_bytes: int
@@ -278,7 +279,8 @@ class Limits(_message.Message):
     max_subscribers: int
     max_search_top_k: int
     max_n_reflections: int
-    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ...) -> None: ...
+    max_concurrent_streams: int
+    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
     __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version")
