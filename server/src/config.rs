@@ -79,7 +79,13 @@ pub struct Config {
     pub max_concurrent_streams: u32,
 
     /// TLS certificate chain (PEM): a file, or the PEM text itself.
-    #[arg(long, env = "PMM_TLS_CERT", value_name = "PEM", requires = "tls_key")]
+    #[arg(
+        long,
+        env = "PMM_TLS_CERT",
+        value_name = "PEM",
+        hide_env_values = true,
+        requires = "tls_key"
+    )]
     pub tls_cert: Option<Pem>,
 
     /// TLS private key (PEM): a file, or the PEM text itself.
