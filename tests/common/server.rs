@@ -126,6 +126,14 @@ impl TestServer {
             .into_inner()
     }
 
+    pub async fn stats(&mut self) -> v1::StatsResponse {
+        self.ledger
+            .stats(v1::StatsRequest {})
+            .await
+            .expect("stats")
+            .into_inner()
+    }
+
     /// Graceful shutdown, waiting for the writer to stop.
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {

@@ -148,12 +148,7 @@ async fn verbatim_import_copies_into_an_empty_ledger_but_never_extends_one() {
 #[tokio::test]
 async fn stats_report_the_concurrent_streams_limit() {
     let mut s = TestServer::start_with(|c| c.max_concurrent_streams = 7).await;
-    let stats = s
-        .ledger
-        .stats(v1::StatsRequest {})
-        .await
-        .expect("stats")
-        .into_inner();
+    let stats = s.stats().await;
     assert_eq!(stats.limits.expect("limits").max_concurrent_streams, 7);
     s.stop().await;
 }
