@@ -72,6 +72,9 @@ impl Token {
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid("contains spaces or control characters"));
         }
+        if !token.is_ascii() {
+            return Err(invalid("not printable ASCII"));
+        }
         let mut header = MetadataValue::try_from(format!("{BEARER_PREFIX}{token}"))
             .map_err(|_| invalid("not printable ASCII"))?;
         header.set_sensitive(true);
