@@ -19,12 +19,15 @@
 //!   `float()`/`int()`, `str()`, `str.lower`, `fromisoformat`, `json.dumps`);
 //! - [`ledger_file`]: reading a ledger file (`events.jsonl` or a reference
 //!   `pmm.db`) row by row;
+//! - [`token`]: bearer tokens, their roles and the digest the server's
+//!   tokens file lists;
 //!
 //! and [`TRAILER_LAST_ID`] and [`TRAILER_LAST_HASH`]: the trailers a
 //! conflict status carries, named once for the server and its clients.
 
 pub mod ledger_file;
 pub mod py;
+pub mod token;
 
 /// The gRPC trailer in which the server reports the ledger's last id with a
 /// write that lost a race (`ABORTED`, `FAILED_PRECONDITION`); clients read

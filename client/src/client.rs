@@ -6,9 +6,13 @@ use futures_util::{FutureExt, Stream, StreamExt, TryStreamExt};
 use pmm::v1;
 use pmm::v1::ledger_client::LedgerClient;
 use pmm::v1::mind_client::MindClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
-use crate::error::{append_causes, ClientError};
+#[cfg(test)]
+use crate::connect::normalize_addr;
+pub use crate::connect::ConnectOptions;
+use crate::connect::{address, endpoint, AuthChannel, Authorization};
+use crate::error::{causes, ClientError};
 use crate::options::{
     AppendOptions, ContextOptions, ExportOptions, ImportMode, MetricsOptions, NewEvent,
     ProjectionOptions, ReadOptions, SearchOptions,
@@ -21,45 +25,18 @@ use crate::types::{
 /// The default server address.
 pub const DEFAULT_ADDR: &str = "http://127.0.0.1:50051";
 
-/// How to connect.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectOptions {
-    /// Longest wait for the TCP connection (default 5 s).
-    pub connect_timeout: Duration,
-    /// Longest wait for each unary call (default 30 s; `None` = no limit).
-    /// Streaming calls (Subscribe, Export) are not limited.
-    pub request_timeout: Option<Duration>,
-    /// Largest message sent or received (default 64 MiB; the server's own
-    /// limit, `Stats.limits.max_message_bytes`, may be smaller).
-    pub max_message_bytes: usize,
-    /// Connect on first use instead of in `connect` (default false): then
-    /// `connect` never fails for an unreachable server.
-    pub lazy: bool,
-}
-
-impl Default for ConnectOptions {
-    fn default() -> Self {
-        ConnectOptions {
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Some(Duration::from_secs(30)),
-            max_message_bytes: 64 * 1024 * 1024,
-            lazy: false,
-        }
-    }
-}
-
 /// A pmm client: the `Ledger` and `Mind` services over one channel. Cheap
 /// to clone (clones share the connection).
 #[derive(Debug, Clone)]
 pub struct Client {
-    ledger: LedgerClient<Channel>,
-    mind: MindClient<Channel>,
+    ledger: LedgerClient<AuthChannel>,
+    mind: MindClient<AuthChannel>,
     request_timeout: Option<Duration>,
 }
 
 impl Client {
-    /// Connects to `addr` (e.g. `http://127.0.0.1:50051`, or `127.0.0.1:50051`)
-    /// with the default options.
+    /// Connects to `addr` (e.g. `http://127.0.0.1:50051`, `127.0.0.1:50051`,
+    /// or `https://pmm.example:50051` for TLS) with the default options.
     pub async fn connect(addr: impl AsRef<str>) -> Result<Self, ClientError> {
         Self::connect_with(addr, ConnectOptions::default()).await
     }
@@ -69,14 +46,8 @@ impl Client {
         addr: impl AsRef<str>,
         options: ConnectOptions,
     ) -> Result<Self, ClientError> {
-        let addr = normalize_addr(addr.as_ref());
-        let endpoint = Endpoint::from_shared(addr.clone())
-            .map_err(|e| ClientError::InvalidAddress {
-                addr: addr.clone(),
-                reason: causes(&e),
-            })?
-            .connect_timeout(options.connect_timeout)
-            .tcp_nodelay(true);
+        let addr = address(addr.as_ref(), &options.tls);
+        let endpoint = endpoint(&addr, &options)?;
         let channel = if options.lazy {
             endpoint.connect_lazy()
         } else {
@@ -88,14 +59,16 @@ impl Client {
         Ok(Self::from_channel(channel, &options))
     }
 
-    /// A client over an existing channel.
+    /// A client over an existing channel (its calls carry
+    /// `options.token`; the channel's own settings are kept).
     pub fn from_channel(channel: Channel, options: &ConnectOptions) -> Self {
         let max = options.max_message_bytes;
+        let auth = Authorization::new(options.token.clone());
         Client {
-            ledger: LedgerClient::new(channel.clone())
+            ledger: LedgerClient::with_interceptor(channel.clone(), auth.clone())
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-            mind: MindClient::new(channel)
+            mind: MindClient::with_interceptor(channel, auth)
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
             request_timeout: options.request_timeout,
@@ -110,13 +83,15 @@ impl Client {
         }
     }
 
-    /// The generated `Ledger` stub, for calls not wrapped here.
-    pub fn ledger(&self) -> LedgerClient<Channel> {
+    /// The generated `Ledger` stub, for calls not wrapped here (they carry
+    /// the token too).
+    pub fn ledger(&self) -> LedgerClient<AuthChannel> {
         self.ledger.clone()
     }
 
-    /// The generated `Mind` stub, for calls not wrapped here.
-    pub fn mind(&self) -> MindClient<Channel> {
+    /// The generated `Mind` stub, for calls not wrapped here (they carry
+    /// the token too).
+    pub fn mind(&self) -> MindClient<AuthChannel> {
         self.mind.clone()
     }
 
@@ -394,22 +369,6 @@ impl Client {
         let response = self.mind().search(self.request(message)).await?;
         Ok(response.into_inner())
     }
-}
-
-/// Adds `http://` to an address without a scheme.
-pub(crate) fn normalize_addr(addr: &str) -> String {
-    let addr = addr.trim();
-    if addr.contains("://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
-    }
-}
-
-fn causes(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = String::new();
-    append_causes(&mut text, err);
-    text
 }
 
 #[cfg(test)]

@@ -177,6 +177,13 @@ fn has_timeout(err: &(dyn StdError + 'static)) -> bool {
 
 /// Appends `: cause` for each error in the chain whose text is not already
 /// in `message`.
+/// An error's text followed by its causes.
+pub(crate) fn causes(err: &(dyn StdError + 'static)) -> String {
+    let mut text = String::new();
+    append_causes(&mut text, err);
+    text
+}
+
 pub(crate) fn append_causes(message: &mut String, err: &(dyn StdError + 'static)) {
     let mut cur = Some(err);
     while let Some(e) = cur {

@@ -16,6 +16,7 @@
 //!
 //! Modules, one job each:
 //! - [`client`]: [`Client`], connecting and one method per RPC;
+//! - [`connect`]: the transport: TLS, HTTP/2 keep-alive, the bearer token;
 //! - [`options`]: request parameters; [`types`]: what calls return;
 //! - [`subscribe`]: live subscriptions that resume after a dropped connection;
 //! - [`error`]: [`ClientError`], keeping the gRPC code and message;
@@ -25,6 +26,7 @@
 //!   `pmm.db`) and importing them in batches.
 
 pub mod client;
+pub mod connect;
 pub mod error;
 pub mod import;
 pub mod jsonl;
@@ -35,6 +37,7 @@ pub mod subscribe;
 pub mod types;
 
 pub use client::{Client, ConnectOptions, DEFAULT_ADDR};
+pub use connect::{KeepAlive, TlsOptions, Token};
 pub use error::{ClientError, ConflictHead};
 pub use options::{
     AppendOptions, ContextOptions, ExportOptions, ImportMode, MetricsOptions, NewEvent,

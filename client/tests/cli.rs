@@ -11,27 +11,53 @@ use pmm_server::server::{self, Running};
 struct Server {
     running: Option<Running>,
     addr: String,
+    /// Global flags given to every `pmm` run (TLS files, a token).
+    flags: Vec<String>,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
     async fn start() -> Server {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server with adjusted configuration (TLS and tokens included).
+    async fn start_with(adjust: impl FnOnce(&mut Config)) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_db(dir.path().join("pmm.db"));
         config.addr = "127.0.0.1:0".parse().expect("addr");
+        adjust(&mut config);
+        let scheme = if config.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let mut running = server::bind_and_start(config).await.expect("start");
         running.ready().await.expect("ready");
         Server {
-            addr: format!("http://{}", running.addr),
+            addr: format!("{scheme}://{}", running.addr),
             running: Some(running),
+            flags: Vec::new(),
             _dir: dir,
         }
     }
 
-    /// Runs `pmm --addr <this server> args…` off the async runtime.
+    /// Runs `pmm --addr <this server> args…` off the async runtime, with
+    /// `PMM_TOKEN` unset.
     async fn pmm(&self, args: &[&str]) -> Output {
+        self.pmm_env(args, &[]).await
+    }
+
+    /// [`Server::pmm`] with environment variables set.
+    async fn pmm_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pmm"));
-        command.arg("--addr").arg(&self.addr).args(args);
+        command
+            .env_remove("PMM_TOKEN")
+            .envs(env.iter().copied())
+            .arg("--addr")
+            .arg(&self.addr)
+            .args(&self.flags)
+            .args(args);
         tokio::task::spawn_blocking(move || command.output().expect("run pmm"))
             .await
             .expect("join")
@@ -215,5 +241,125 @@ async fn read_and_export_ledgers_of_large_events() {
     let file = dir.path().join("export.jsonl");
     s.ok(&["export", file.to_str().expect("path")]).await;
     assert_eq!(hashes(&file).len(), 20);
+}
+
+/// TLS certificates made for a test: the CA, the server's, a client's.
+fn pki(dir: &Path) -> pmm_server::test_certs::TestPkiFiles {
+    pmm_server::test_certs::TestCa::new("cli test CA")
+        .expect("CA")
+        .write(dir)
+        .expect("certificates")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+#[tokio::test]
+async fn tls_and_mutual_tls_through_the_cli() {
+    use pmm_server::tls::Pem;
+    let certs = tempfile::tempdir().expect("dir");
+    let files = pki(certs.path());
+    let mut s = Server::start_with(|c| {
+        c.tls_cert = Some(Pem::File(files.server_cert.clone()));
+        c.tls_key = Some(Pem::File(files.server_key.clone()));
+        c.tls_client_ca = Some(Pem::File(files.ca.clone()));
+    })
+    .await;
+    s.flags = ["--ca", path(&files.ca), "--cert", path(&files.client_cert)]
+        .map(str::to_string)
+        .to_vec();
+    s.flags.extend([
+        "--cert-key".to_string(),
+        path(&files.client_key).to_string(),
+    ]);
+    s.ok(&["append", "user", "over mutual TLS"]).await;
+    let read = s.ok(&["read"]).await;
+    assert!(read.contains("over mutual TLS"), "{read}");
+
+    // Without a client certificate, or trusting another CA: a clean failure.
+    s.flags.truncate(2);
+    let refused = s.pmm(&["head"]).await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).starts_with("pmm: "));
+    let other = tempfile::tempdir().expect("dir");
+    let stranger = pki(other.path());
+    s.flags = vec!["--ca".to_string(), path(&stranger.ca).to_string()];
+    let untrusted = s.pmm(&["head"]).await;
+    assert_eq!(untrusted.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(stderr.contains("certificate"), "{stderr}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_through_the_cli_never_echoed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let tokens = dir.path().join("tokens");
+    let new = |name: &str, role: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_pmm"))
+            .args(["--json", "token", "new", name, "--role", role])
+            .output()
+            .expect("pmm token new");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let token = v["token"].as_str().expect("token").to_string();
+        assert!(token.len() >= 32, "at least 128 bits: {token}");
+        let line = v["line"].as_str().expect("line").to_string();
+        assert_eq!(
+            line,
+            pmm::token::file_line(name, role.parse().expect("role"), &token)
+        );
+        assert!(
+            !line.contains(&token),
+            "the file holds the digest, not the token"
+        );
+        (token, line)
+    };
+    let (writer, writer_line) = new("ci", "writer");
+    let (reader, reader_line) = new("dashboard", "reader");
+    std::fs::write(&tokens, format!("{writer_line}\n{reader_line}\n")).expect("tokens");
+    let s = Server::start_with(|c| c.tokens = Some(tokens.clone())).await;
+
+    let missing = s.pmm(&["head"]).await;
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("UNAUTHENTICATED: missing authorization: Bearer token"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("PMM_TOKEN"),
+        "says where a token goes: {stderr}"
+    );
+
+    let env = [("PMM_TOKEN", writer.as_str())];
+    let out = s.pmm_env(&["append", "user", "with a token"], &env).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let denied = s
+        .pmm(&["--token", &reader, "append", "user", "a reader may not"])
+        .await;
+    let stderr = String::from_utf8_lossy(&denied.stderr);
+    assert!(
+        stderr.contains(
+            "PERMISSION_DENIED: this call needs role writer; token 'dashboard' has role reader"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&reader), "the token is never echoed");
+    let read = s.ok(&["--token", &reader, "read"]).await;
+    assert!(read.contains("with a token"), "{read}");
+    let bad = s
+        .pmm(&["token", "new", "two words", "--role", "admin"])
+        .await;
+    assert_eq!(bad.status.code(), Some(2));
     s.stop().await;
 }

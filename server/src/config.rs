@@ -10,6 +10,7 @@ use crate::ledger::handle::LedgerConfig;
 use crate::ledger::hub::HubLimits;
 use crate::rules::TailLimits;
 use crate::store::schema::Durability;
+use crate::tls::Pem;
 
 /// The pmm gRPC server.
 #[derive(Clone, Debug, Parser)]
@@ -117,6 +118,52 @@ pub struct Config {
     #[arg(long, env = "PMM_VERIFY_FOLDS_EVERY", default_value_t = 0)]
     pub verify_folds_every: u64,
 
+    /// Most concurrent streams (calls) per HTTP/2 connection; a client
+    /// opening more waits for one to end.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_STREAMS", default_value_t = 256)]
+    pub max_concurrent_streams: u32,
+
+    /// TLS certificate chain (PEM): a file, or the PEM text itself.
+    #[arg(
+        long,
+        env = "PMM_TLS_CERT",
+        value_name = "PEM",
+        hide_env_values = true,
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<Pem>,
+
+    /// TLS private key (PEM): a file, or the PEM text itself.
+    #[arg(
+        long,
+        env = "PMM_TLS_KEY",
+        value_name = "PEM",
+        hide_env_values = true,
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<Pem>,
+
+    /// Mutual TLS: CA certificate(s) (PEM, a file or the text) that every
+    /// client certificate must chain to; clients without one are refused.
+    #[arg(
+        long,
+        env = "PMM_TLS_CLIENT_CA",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_client_ca: Option<Pem>,
+
+    /// Tokens file: one `NAME ROLE SHA256-HEX` line per token (see
+    /// SECURITY.md); every call but health then needs `authorization:
+    /// Bearer TOKEN`. Reloaded on SIGHUP.
+    #[arg(long, env = "PMM_TOKENS", value_name = "FILE")]
+    pub tokens: Option<PathBuf>,
+
+    /// Listen on a non-loopback address without tokens (refused otherwise):
+    /// anyone who reaches the port may then read and write the ledger.
+    #[arg(long, env = "PMM_INSECURE")]
+    pub insecure: bool,
+
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `pmm_server=debug`.
     #[arg(long, env = "PMM_LOG", default_value = "info")]
     pub log: String,
@@ -162,6 +209,7 @@ pub struct Limits {
     pub max_tail_bytes: usize,
     pub max_n_reflections: usize,
     pub work: WorkLimits,
+    pub max_concurrent_streams: u32,
 }
 
 impl Config {
@@ -213,6 +261,7 @@ impl Config {
                 tail_context: self.max_concurrent_tail_contexts,
                 export: self.max_concurrent_exports,
             },
+            max_concurrent_streams: self.max_concurrent_streams,
         }
     }
 

@@ -1,10 +1,15 @@
 //! pmm-server: the PMM rules as incremental folds, and the gRPC service.
 pub mod api;
+pub mod auth;
 pub mod chain;
 pub mod config;
 pub mod event;
 pub mod ledger;
 pub mod rules;
+pub mod security;
 pub mod server;
 pub mod source;
 pub mod store;
+#[cfg(feature = "test-certs")]
+pub mod test_certs;
+pub mod tls;

@@ -1,6 +1,10 @@
-//! `pmm-server`: serve one ledger over gRPC until SIGINT/SIGTERM.
+//! `pmm-server`: serve one ledger over gRPC until SIGINT/SIGTERM; SIGHUP
+//! reloads the tokens file.
+
+use std::sync::Arc;
 
 use clap::Parser;
+use pmm_server::auth::Tokens;
 use pmm_server::config::Config;
 use pmm_server::server;
 use tracing_subscriber::EnvFilter;
@@ -67,8 +71,12 @@ async fn serve() -> std::process::ExitCode {
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let db = config.db.display().to_string();
+    let tls = config.tls_cert.is_some();
     let mut running = server::bind_and_start(config).await?;
-    tracing::info!(addr = %running.addr, db = %db, "listening");
+    tracing::info!(addr = %running.addr, db = %db, tls, tokens = running.tokens().is_some(), "listening");
+    if let Some(tokens) = running.tokens() {
+        reload_on_sighup(tokens)?;
+    }
     tokio::select! {
         result = running.ready() => {
             // A start-up failure ends the server; success keeps serving.
@@ -80,6 +88,25 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     running.trigger_shutdown();
     running.wait().await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Reloads the tokens file on every SIGHUP (only with a tokens file:
+/// otherwise SIGHUP keeps its default effect).
+#[cfg(unix)]
+fn reload_on_sighup(tokens: Arc<Tokens>) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            let _ = server::reload_tokens(&tokens);
+        }
+    });
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn reload_on_sighup(_: Arc<Tokens>) -> std::io::Result<()> {
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Assembles the gRPC server: our two services, standard health, and server
-//! reflection (v1 and v1alpha) listing only the public services.
+//! reflection (v1 and v1alpha) listing only the public services, behind the
+//! token check (`auth`), over TLS when configured (`tls`).
 //!
 //! The listener is served at once; the ledger is opened and its derived
 //! state rebuilt in the background, with health NOT_SERVING and every RPC
@@ -24,8 +25,10 @@ use crate::api::admission::Admission;
 use crate::api::gate::Gate;
 use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
+use crate::auth::{AuthLayer, TokenFileError, Tokens};
 use crate::config::Config;
 use crate::ledger::handle::{Ledger, OpenError};
+use crate::security::{Security, SecurityError};
 
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +48,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Security(#[from] SecurityError),
 }
 
 /// A server started by [`start`].
@@ -55,6 +60,7 @@ pub struct Running {
     task: JoinHandle<Result<(), ServeError>>,
     /// The start-up task, until someone has awaited it.
     ready: Option<JoinHandle<Result<Arc<Ledger>, ServeError>>>,
+    tokens: Option<Arc<Tokens>>,
 }
 
 impl Running {
@@ -101,12 +107,38 @@ impl Running {
         opened
     }
 
+    /// Reads the tokens file again and puts it in force (`None` without a
+    /// tokens file). A file that cannot be used leaves the tokens in force
+    /// as they were; either way the outcome is logged.
+    pub fn reload_tokens(&self) -> Option<Result<usize, TokenFileError>> {
+        self.tokens.as_deref().map(reload_tokens)
+    }
+
+    /// The tokens in force, when a tokens file is configured.
+    pub fn tokens(&self) -> Option<Arc<Tokens>> {
+        self.tokens.clone()
+    }
+
     /// Asks the server to shut down without waiting.
     pub fn trigger_shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
     }
+}
+
+/// Reloads `tokens` from its file, logging the outcome (a file that cannot
+/// be used leaves the tokens in force as they were).
+pub fn reload_tokens(tokens: &Tokens) -> Result<usize, TokenFileError> {
+    let result = tokens.reload();
+    match &result {
+        Ok(n) => tracing::info!(file = %tokens.path().display(), tokens = n, "tokens reloaded"),
+        Err(e) => tracing::warn!(
+            "tokens not reloaded, the {} in force stay: {e}",
+            tokens.current().len()
+        ),
+    }
+    result
 }
 
 /// Sets the health of the server as a whole and of each public service.
@@ -121,21 +153,32 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
 }
 
 /// Listens on `config.addr` (port 0: any free port, see [`Running::addr`])
-/// and starts serving there.
+/// and starts serving there. The exposure, TLS and tokens are checked
+/// first: a refusal happens before anything is bound.
 pub async fn bind_and_start(config: Config) -> Result<Running, ServeError> {
     config.check()?;
+    let security = Security::prepare(&config)?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Listen {
             addr: config.addr,
             source,
         })?;
-    start(config, listener).await
+    serve(config, security, listener).await
 }
 
 /// Starts serving on `listener` and opens the ledger in the background.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, ServeError> {
     config.check()?;
+    let security = Security::prepare(&config)?;
+    serve(config, security, listener).await
+}
+
+async fn serve(
+    config: Config,
+    security: Security,
+    listener: TcpListener,
+) -> Result<Running, ServeError> {
     let addr = listener
         .local_addr()
         .map_err(|e| ServeError::Join(e.to_string()))?;
@@ -207,6 +250,12 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
             }
         }
     };
+    let mut builder = Server::builder();
+    if let Some(tls) = security.tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let auth = AuthLayer::new(security.tokens.clone());
+    let max_concurrent_streams = config.max_concurrent_streams;
     let task = tokio::spawn(async move {
         // One line per request at debug (path and latency; `PMM_LOG=
         // info,tower_http=debug`), failures at warn.
@@ -219,8 +268,10 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
                     .latency_unit(LatencyUnit::Micros),
             )
             .on_failure(DefaultOnFailure::new().level(Level::WARN));
-        Server::builder()
+        builder
+            .max_concurrent_streams(max_concurrent_streams)
             .layer(trace)
+            .layer(auth)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -240,5 +291,6 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
         shutdown: Some(shutdown_tx),
         task,
         ready: Some(ready),
+        tokens: security.tokens,
     })
 }

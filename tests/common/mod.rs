@@ -2,6 +2,7 @@
 //! ledgers are read, and how JSON values are compared the fixtures' way.
 #![allow(dead_code)]
 
+pub mod security;
 pub mod server;
 
 use std::path::{Path, PathBuf};

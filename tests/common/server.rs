@@ -76,13 +76,17 @@ impl TestServer {
 
     /// Starts a server with `config` and connects to it.
     async fn serve(config: Config) -> (Running, Channel) {
+        let tls = config.tls_cert.is_some();
         let mut running = server::bind_and_start(config).await.expect("start");
         running.ready().await.expect("ready");
-        let channel = Channel::from_shared(format!("http://{}", running.addr))
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
+        let endpoint = Channel::from_shared(format!("http://{}", running.addr)).expect("uri");
+        // With TLS the plaintext stubs cannot talk to the server: tests
+        // then call through `client_with` instead.
+        let channel = if tls {
+            endpoint.connect_lazy()
+        } else {
+            endpoint.connect().await.expect("connect")
+        };
         (running, channel)
     }
 
@@ -95,6 +99,19 @@ impl TestServer {
         self.mind = MindClient::new(channel.clone()).max_decoding_message_size(64 << 20);
         self.channel = channel;
         self.running = Some(running);
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running.as_ref().expect("running").addr
+    }
+
+    /// A typed client of this server (TLS and token as `options` say).
+    pub async fn client_with(
+        &self,
+        options: pmm_client::ConnectOptions,
+    ) -> Result<pmm_client::Client, pmm_client::ClientError> {
+        pmm_client::Client::connect_with(self.addr().to_string(), options).await
     }
 
     /// Appends one event, returning its id.
@@ -131,6 +148,14 @@ impl TestServer {
             .head(v1::HeadRequest {})
             .await
             .expect("head")
+            .into_inner()
+    }
+
+    pub async fn stats(&mut self) -> v1::StatsResponse {
+        self.ledger
+            .stats(v1::StatsRequest {})
+            .await
+            .expect("stats")
             .into_inner()
     }
 

@@ -7,6 +7,8 @@
 //! pmm-load --spawn-server --db target/bench/run.db --json out.json
 //! pmm-load --spawn-server --db run.db --durability full --scenarios append,append-batch -c 32
 //! pmm-load --combine run1.json run2.json run3.json --json median.json
+//! pmm-load --spawn-server --secure --db run.db -s noop,get-metrics,append   # TLS + token
+//! pmm-load --addr https://127.0.0.1:50051 --tls-ca ca.pem --token "$PMM_TOKEN"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -14,7 +16,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use pmm_bench::load::{self, Limit, LoadConfig, LoadError, Report, Scenario, ServerFigures};
+use pmm_bench::load::{
+    self, Credentials, Limit, LoadConfig, LoadError, Report, Scenario, ServerFigures,
+};
+use pmm_client::{TlsOptions, Token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -51,6 +56,44 @@ struct Args {
     /// Where to write the spawned server's log.
     #[arg(long)]
     server_log: Option<PathBuf>,
+
+    /// `--spawn-server` with TLS and a tokens file: a CA, a server
+    /// certificate and a writer token are made for the run (in a temporary
+    /// folder, removed at the end), and every call goes over TLS with the
+    /// token.
+    #[arg(long, requires = "spawn_server")]
+    secure: bool,
+
+    /// CA certificate (PEM) of a TLS server not spawned (turns TLS on).
+    #[arg(long, value_name = "FILE", conflicts_with = "spawn_server")]
+    tls_ca: Option<PathBuf>,
+
+    /// Client certificate (PEM) for mutual TLS, with --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "spawn_server"
+    )]
+    tls_cert: Option<PathBuf>,
+
+    /// Client private key (PEM) for mutual TLS, with --tls-cert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        conflicts_with = "spawn_server"
+    )]
+    tls_key: Option<PathBuf>,
+
+    /// Bearer token sent with every pmm call.
+    #[arg(
+        long,
+        env = "PMM_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "spawn_server"
+    )]
+    token: Option<String>,
 
     /// The server's pid when not spawned, for its CPU time and peak RSS.
     #[arg(long)]
@@ -179,6 +222,14 @@ async fn run(args: Args) -> Result<(), LoadError> {
         let mut options = load::SpawnOptions::new(&args.server_bin, db);
         options.durability = args.durability.clone();
         options.log = args.server_log.clone();
+        let secure = match args.secure {
+            true => Some(load::SecureSetup::create()?),
+            false => None,
+        };
+        if let Some(secure) = &secure {
+            options.extra_args.extend(secure.server_args());
+            options.credentials = secure.credentials()?;
+        }
         let server = load::SpawnedServer::start(&options).await?;
         if !args.quiet {
             eprintln!(
@@ -190,7 +241,7 @@ async fn run(args: Args) -> Result<(), LoadError> {
         }
         let peak_ready = server.vm_hwm_kb();
         config.server_pid = Some(server.pid);
-        let result = load::run(&server.addr, &config).await;
+        let result = load::run_with(&server.addr, &options.credentials, &config).await;
         let peak_end = server.vm_hwm_kb();
         let rss_end = server.vm_rss_kb();
         let cpu_end = load::stats::cpu_time(Some(server.pid)).map(|d| d.as_secs_f64());
@@ -218,7 +269,21 @@ async fn run(args: Args) -> Result<(), LoadError> {
                 args.addr
             )));
         }
-        let mut report = load::run(&args.addr, &config).await?;
+        let credentials = Credentials {
+            tls: TlsOptions {
+                ca_file: args.tls_ca.clone(),
+                cert_file: args.tls_cert.clone(),
+                key_file: args.tls_key.clone(),
+                domain: None,
+            },
+            token: match &args.token {
+                Some(text) => {
+                    Some(Token::new(text).map_err(|e| LoadError::Connect(e.to_string()))?)
+                }
+                None => None,
+            },
+        };
+        let mut report = load::run_with(&args.addr, &credentials, &config).await?;
         if let Some(pid) = args.server_pid {
             report.set_server(ServerFigures {
                 peak_rss_kb_end: load::stats::status_kb(pid, "VmHWM"),

@@ -4,10 +4,11 @@
 
 use std::time::{Duration, Instant};
 
+use pmm_client::connect::{endpoint, AuthChannel};
 use pmm_client::v1::ledger_client::LedgerClient;
 use pmm_client::v1::mind_client::MindClient;
-use pmm_client::{Client, ConnectOptions};
-use tonic::transport::{Channel, Endpoint};
+use pmm_client::{Client, ConnectOptions, TlsOptions, Token};
+use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
@@ -19,42 +20,62 @@ use super::LoadError;
 pub struct Conn {
     /// The typed client (for anything not on the measured path).
     pub client: Client,
-    /// The generated `Ledger` stub of the same channel.
-    pub ledger: LedgerClient<Channel>,
-    /// The generated `Mind` stub of the same channel.
-    pub mind: MindClient<Channel>,
+    /// The generated `Ledger` stub of the same channel (with the token).
+    pub ledger: LedgerClient<AuthChannel>,
+    /// The generated `Mind` stub of the same channel (with the token).
+    pub mind: MindClient<AuthChannel>,
     /// `grpc.health.v1.Health` on the same channel.
     pub health: HealthClient<Channel>,
 }
 
-/// Adds `http://` to an address without a scheme.
-pub fn uri(addr: &str) -> String {
-    let addr = addr.trim();
-    if addr.contains("://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
+/// How to reach a server that wants TLS or a token.
+#[derive(Clone, Debug, Default)]
+pub struct Credentials {
+    /// TLS (a CA file; a client certificate for mutual TLS).
+    pub tls: TlsOptions,
+    /// Sent with every pmm call (health needs none).
+    pub token: Option<Token>,
+}
+
+impl Credentials {
+    /// `plaintext`, `tls` or `mtls`, with `+token` when a token is sent.
+    pub fn describe(&self, addr: &str) -> String {
+        let tls = self.tls != TlsOptions::default() || addr.trim().starts_with("https://");
+        let transport = match (tls, self.tls.cert_file.is_some()) {
+            (false, _) => "plaintext",
+            (true, false) => "tls",
+            (true, true) => "mtls",
+        };
+        match self.token {
+            Some(_) => format!("{transport}+token"),
+            None => transport.to_string(),
+        }
     }
 }
 
 impl Conn {
-    /// Opens one channel to `addr` (the same transport settings as
-    /// `Client::connect`: TCP_NODELAY, 5 s connect timeout; no per-call
-    /// timeout, so that long calls such as VerifyChain are not cut short).
+    /// Opens one plaintext channel to `addr`, without a token.
     pub async fn open(addr: &str) -> Result<Conn, LoadError> {
-        let uri = uri(addr);
-        let endpoint = Endpoint::from_shared(uri.clone())
-            .map_err(|e| LoadError::Connect(format!("{uri}: {e}")))?
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true);
+        Conn::open_with(addr, &Credentials::default()).await
+    }
+
+    /// Opens one channel to `addr` (the same transport settings as
+    /// `Client::connect`: TCP_NODELAY, 5 s connect timeout, keep-alive, TLS;
+    /// no per-call timeout, so that long calls such as VerifyChain are not
+    /// cut short).
+    pub async fn open_with(addr: &str, credentials: &Credentials) -> Result<Conn, LoadError> {
+        let options = ConnectOptions {
+            request_timeout: None,
+            tls: credentials.tls.clone(),
+            token: credentials.token.clone(),
+            ..ConnectOptions::default()
+        };
+        let endpoint = endpoint(addr, &options).map_err(|e| LoadError::Connect(e.to_string()))?;
+        let uri = endpoint.uri().to_string();
         let channel = endpoint
             .connect()
             .await
             .map_err(|e| LoadError::Connect(format!("{uri}: {e}")))?;
-        let options = ConnectOptions {
-            request_timeout: None,
-            ..ConnectOptions::default()
-        };
         let client = Client::from_channel(channel.clone(), &options);
         Ok(Conn {
             ledger: client.ledger(),
@@ -78,23 +99,32 @@ impl Conn {
 }
 
 /// `n` channels to `addr`.
-pub async fn open_many(addr: &str, n: usize) -> Result<Vec<Conn>, LoadError> {
+pub async fn open_many(
+    addr: &str,
+    credentials: &Credentials,
+    n: usize,
+) -> Result<Vec<Conn>, LoadError> {
     let mut conns = Vec::with_capacity(n);
     for _ in 0..n.max(1) {
-        conns.push(Conn::open(addr).await?);
+        conns.push(Conn::open_with(addr, credentials).await?);
     }
     Ok(conns)
 }
 
 /// Waits until the server at `addr` accepts connections and reports
 /// SERVING, polling every `poll`; gives up after `timeout`.
-pub async fn wait_serving(addr: &str, poll: Duration, timeout: Duration) -> Result<(), LoadError> {
+pub async fn wait_serving(
+    addr: &str,
+    credentials: &Credentials,
+    poll: Duration,
+    timeout: Duration,
+) -> Result<(), LoadError> {
     let deadline = Instant::now() + timeout;
     let mut conn: Option<Conn> = None;
     let mut last = String::from("no answer");
     while Instant::now() < deadline {
         if conn.is_none() {
-            match Conn::open(addr).await {
+            match Conn::open_with(addr, credentials).await {
                 Ok(c) => conn = Some(c),
                 Err(e) => last = e.to_string(),
             }

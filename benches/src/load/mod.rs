@@ -12,6 +12,7 @@
 pub mod conn;
 pub mod payload;
 pub mod report;
+pub mod secure;
 pub mod spawn;
 pub mod stats;
 pub mod subscribe;
@@ -24,9 +25,10 @@ use std::time::{Duration, Instant};
 use clap::ValueEnum;
 use pmm_client::v1;
 
-pub use conn::Conn;
+pub use conn::{Conn, Credentials};
 pub use payload::Payloads;
 pub use report::{Report, Row, RunMeta, ServerFigures};
+pub use secure::SecureSetup;
 pub use spawn::{SpawnOptions, SpawnedServer};
 pub use stats::{Latencies, Summary};
 
@@ -327,6 +329,15 @@ fn stream_row(
 /// (`host:port` or a URI) and returns the report (machine, ledger and
 /// server details included; [`Report::server`] is left for the caller).
 pub async fn run(addr: &str, config: &LoadConfig) -> Result<Report, LoadError> {
+    run_with(addr, &Credentials::default(), config).await
+}
+
+/// [`run`] over TLS or with a token, as `credentials` say.
+pub async fn run_with(
+    addr: &str,
+    credentials: &Credentials,
+    config: &LoadConfig,
+) -> Result<Report, LoadError> {
     let mut scenarios = config.scenarios.clone();
     scenarios.push(Scenario::Noop);
     scenarios.sort();
@@ -341,8 +352,8 @@ pub async fn run(addr: &str, config: &LoadConfig) -> Result<Report, LoadError> {
         .div_ceil(per_channel)
         .max(config.fanout_subscribers.div_ceil(per_channel))
         .max(1);
-    let conns = conn::open_many(addr, channels_needed).await?;
-    let control = Conn::open(addr).await?;
+    let conns = conn::open_many(addr, credentials, channels_needed).await?;
+    let control = Conn::open_with(addr, credentials).await?;
 
     let started_head = head(&control).await?;
     let stats = control
@@ -353,6 +364,7 @@ pub async fn run(addr: &str, config: &LoadConfig) -> Result<Report, LoadError> {
         .map_err(|e| LoadError::Rpc("Stats", e.message().to_string()))?
         .into_inner();
     let mut meta = RunMeta::collect(addr, config, &started_head, &stats);
+    meta.security = credentials.describe(addr);
 
     let payloads = Arc::new(Payloads::new(config.seed));
     let seq = Arc::new(AtomicU64::new(0));

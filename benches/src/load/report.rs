@@ -34,6 +34,8 @@ pub struct RunMeta {
     pub loadavg_start: String,
     pub loadavg_end: String,
     pub addr: String,
+    /// `plaintext`, `tls`, `mtls`, each `+token` when calls carry a token.
+    pub security: String,
     pub server_version: String,
     /// `normal` / `full`, as the server reports it.
     pub durability: String,
@@ -245,6 +247,7 @@ impl RunMeta {
             loadavg_start: loadavg(),
             loadavg_end: String::new(),
             addr: addr.to_string(),
+            security: String::new(),
             server_version: stats.server_version.clone(),
             durability: durability_name(stats.durability),
             ledger_events_start: head.count,
@@ -473,13 +476,18 @@ impl Report {
         let _ = writeln!(
             s,
             "pmm-load: {} events ({} MB) at start, {} at end · server {} durability={} · \
-             {} · {} × {} logical CPUs · commit {}{}",
+             {} {} · {} × {} logical CPUs · commit {}{}",
             m.ledger_events_start,
             m.db_bytes / (1 << 20),
             m.ledger_events_end,
             m.server_version,
             m.durability,
             m.addr,
+            if m.security.is_empty() {
+                "plaintext"
+            } else {
+                &m.security
+            },
             m.cpu_model,
             m.nproc,
             m.git_commit.get(..12).unwrap_or(&m.git_commit),

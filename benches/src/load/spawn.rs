@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::task::JoinHandle;
 
-use super::conn::wait_serving;
+use super::conn::{wait_serving, Credentials};
 use super::stats::status_kb;
 use super::LoadError;
 
@@ -29,6 +29,8 @@ pub struct SpawnOptions {
     pub log: Option<PathBuf>,
     /// Longest wait for SERVING.
     pub startup_timeout: Duration,
+    /// How to reach it (TLS when `extra_args` turn it on).
+    pub credentials: Credentials,
 }
 
 impl SpawnOptions {
@@ -40,6 +42,7 @@ impl SpawnOptions {
             extra_args: Vec::new(),
             log: None,
             startup_timeout: Duration::from_secs(300),
+            credentials: Credentials::default(),
         }
     }
 }
@@ -174,7 +177,13 @@ impl SpawnedServer {
         }
         let drain = drain(reader, options.log.clone());
         let remaining = deadline.saturating_duration_since(Instant::now());
-        wait_serving(&addr, Duration::from_millis(2), remaining).await?;
+        wait_serving(
+            &addr,
+            &options.credentials,
+            Duration::from_millis(2),
+            remaining,
+        )
+        .await?;
         let cold_start = spawned.elapsed();
         Ok(SpawnedServer {
             child,

@@ -42,8 +42,9 @@ class PmmServer:
     """The real server binary on 127.0.0.1:0 over a ledger file: a fresh one
     in a temporary folder it removes, or ``db`` (kept) to restart on it."""
 
-    def __init__(self, db: Optional[str] = None, binary: Path = SERVER_BIN):
+    def __init__(self, db: Optional[str] = None, binary: Path = SERVER_BIN, args: tuple[str, ...] = ()):
         self.binary = binary
+        self.args = args  # more flags (TLS, tokens)
         self.dir = None if db else tempfile.mkdtemp(prefix="pmm-pytest-")
         self.db = db or os.path.join(self.dir or "", "pmm.db")
         self.address: Optional[str] = None
@@ -55,10 +56,10 @@ class PmmServer:
         if not self.binary.exists():
             raise RuntimeError(f"{self.binary} not found: run `cargo build -p pmm-server` first")
         env = dict(os.environ, NO_COLOR="1")
-        for var in ("PMM_ADDR", "PMM_DB"):
+        for var in ("PMM_ADDR", "PMM_DB", "PMM_TOKENS", "PMM_TLS_CERT", "PMM_TLS_KEY", "PMM_TLS_CLIENT_CA"):
             env.pop(var, None)
         self.proc = subprocess.Popen(
-            [str(self.binary), "--addr", "127.0.0.1:0", "--db", self.db, "--log", "info"],
+            [str(self.binary), "--addr", "127.0.0.1:0", "--db", self.db, "--log", "info", *self.args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -180,8 +180,8 @@ class ConnectTest(ServerTestCase):
     def test_addresses(self) -> None:
         with Client(f"http://{self.server.address}/") as c:
             self.assertEqual(c.head().last_id, 0)
-        with self.assertRaises(ValueError):
-            Client("https://127.0.0.1:1")
+        with self.assertRaises(ValueError):  # TLS options with a plaintext address
+            Client("http://127.0.0.1:1", ConnectOptions(ca=b"-----BEGIN CERTIFICATE-----"))
 
     def test_deadlines(self) -> None:
         # A listening socket that never answers: calls wait for their deadline.

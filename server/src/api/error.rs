@@ -98,7 +98,7 @@ fn write(e: WriteError, message: String) -> Status {
         WriteError::Conflict { head, .. } => with_head(Code::Aborted, message, &head),
         WriteError::PartialRetry { .. } => Status::already_exists(message),
         WriteError::ChainBroken(_) | WriteError::DanglingKey { .. } => Status::data_loss(message),
-        WriteError::ImportConflict { head, .. } => {
+        WriteError::ImportConflict { head, .. } | WriteError::VerbatimNotEmpty { head } => {
             with_head(Code::FailedPrecondition, message, &head)
         }
         WriteError::ImportInvalid { .. } => Status::invalid_argument(message),
@@ -113,6 +113,7 @@ fn store(e: &StoreError, message: String) -> Status {
         StoreError::Sqlite(_)
         | StoreError::Pool(_)
         | StoreError::CreateDir { .. }
+        | StoreError::CreateFile { .. }
         | StoreError::NotWal { .. }
         | StoreError::NotALedger { .. }
         | StoreError::Thread { .. } => internal(message),

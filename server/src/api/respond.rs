@@ -326,6 +326,7 @@ pub fn stats(s: LedgerStats, limits: &Limits, work: &[WorkFigures]) -> v1::Stats
             max_concurrent_replays: limits.work.replay as u32,
             max_concurrent_tail_contexts: limits.work.tail_context as u32,
             max_concurrent_exports: limits.work.export as u32,
+            max_concurrent_streams: limits.max_concurrent_streams,
         }),
         work: work
             .iter()

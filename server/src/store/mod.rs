@@ -4,6 +4,7 @@
 //! ([`checkpoint`]). It knows rows, never rules, snapshots or subscribers.
 
 pub mod checkpoint;
+pub mod private;
 pub mod schema;
 pub mod write;
 
@@ -42,6 +43,11 @@ pub enum StoreError {
     Pool(#[from] r2d2::Error),
     #[error("cannot create {path}: {source}")]
     CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot create {path}: {source}")]
+    CreateFile {
         path: PathBuf,
         source: std::io::Error,
     },

@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS pmm_idempotency (
     key TEXT PRIMARY KEY,
     event_id INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- One row at most: the last id written by a VERBATIM import while the
+-- ledger held nothing else. VERBATIM is accepted while it is the ledger's
+-- last id (or the ledger is empty); any other write moves past it for good.
+CREATE TABLE IF NOT EXISTS pmm_verbatim (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    last_id INTEGER NOT NULL
+);
 ";
 
 /// Columns the `events` table must have.

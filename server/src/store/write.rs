@@ -7,18 +7,17 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::schema::{self, Durability};
-use super::{event_from_sql, StoreError, ROW_COLUMNS};
+use super::{event_from_sql, private, StoreError, ROW_COLUMNS};
 use crate::event::Event;
 
 /// Opens the write connection (creating the file, its folder and the
-/// schema if missing).
+/// schema if missing; what is created is private to this user, see
+/// [`private`]).
 pub fn open_connection(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        private::create_dir_all(dir)?;
     }
+    private::create_file(path)?;
     let conn = Connection::open(path)?;
     schema::prepare_writer(&conn, durability)?;
     Ok(conn)
@@ -87,4 +86,22 @@ pub fn stored_event(conn: &Connection, id: i64) -> rusqlite::Result<Option<Event
     conn.prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM events WHERE id = ?1"))?
         .query_row([id], event_from_sql)
         .optional()
+}
+
+/// The last id written by a VERBATIM import, as long as every row up to it
+/// came from VERBATIM imports (see `pmm_verbatim` in the schema).
+pub fn verbatim_last_id(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT last_id FROM pmm_verbatim WHERE one = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()
+}
+
+/// Records that the rows up to `id` were all written by VERBATIM imports.
+pub fn set_verbatim_last_id(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO pmm_verbatim (one, last_id) VALUES (1, ?1) \
+         ON CONFLICT(one) DO UPDATE SET last_id = excluded.last_id",
+    )?
+    .execute([id])?;
+    Ok(())
 }

@@ -17,7 +17,7 @@ The generated messages and stubs are ``pmm_client.v1`` (``ledger_pb2``,
 from ._channel import DEFAULT_ADDRESS
 from ._client import Client
 from ._errors import PmmError
-from ._options import ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, RetryPolicy
+from ._options import ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, Pem, RetryPolicy
 from ._subscribe import Subscription
 from ._types import (
     AppendOutcome,
@@ -58,6 +58,7 @@ __all__ = [
     "MetricsOptions",
     "NewEvent",
     "Page",
+    "Pem",
     "PmmError",
     "Projection",
     "ProjectionWarning",

@@ -82,7 +82,7 @@ class Client:
 
     @property
     def metadata(self) -> Metadata:
-        """The metadata every call carries (none yet)."""
+        """The metadata every call carries (the token, if any)."""
         return self._metadata
 
     def close(self) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Tuple, Union
 
 from .v1 import ledger_pb2, mind_pb2
 
 __all__ = [
     "ConnectOptions",
+    "Pem",
     "ContextOptions",
     "ImportMode",
     "Meta",
@@ -23,14 +25,18 @@ __all__ = [
 #: None (``{}``).
 Meta = Union[Mapping[str, Any], str, None]
 
+#: A PEM credential: a file path, or the PEM bytes themselves.
+Pem = Union[str, "os.PathLike[str]", bytes]
+
 
 @dataclass(frozen=True)
 class ConnectOptions:
     """How to connect (the Rust client's ``ConnectOptions``).
 
-    TLS credentials, a bearer token and the ``pmm-mind`` header will be
-    options here once the server supports them; ``_channel`` is the one
-    place that turns options into a channel and into per-call metadata.
+    TLS is on with an ``https://`` address or any of ``ca``, ``cert``,
+    ``key``, ``tls_server_name``; a server started with tokens wants
+    ``token``. ``_channel`` is the one place that turns options into a
+    channel and into per-call metadata.
     """
 
     #: Default deadline of each unary call, in seconds (None = none).
@@ -47,6 +53,23 @@ class ConnectOptions:
     #: Further grpc channel arguments, applied last (e.g.
     #: ``(("grpc.keepalive_time_ms", 30000),)``).
     channel_options: Tuple[Tuple[str, Any], ...] = ()
+    #: TLS: the CA certificate(s) the server's certificate must chain to
+    #: (default: grpc's bundled roots).
+    ca: Optional[Pem] = None
+    #: Mutual TLS: our certificate chain and its private key.
+    cert: Optional[Pem] = None
+    key: Optional[Pem] = None
+    #: The name the server's certificate must carry (default: the
+    #: address's host).
+    tls_server_name: Optional[str] = None
+    #: Sent as ``authorization: Bearer TOKEN`` with every call; never shown
+    #: by ``repr``.
+    token: Optional[str] = field(default=None, repr=False)
+
+    @property
+    def tls(self) -> bool:
+        """Whether any TLS option is set."""
+        return any(v is not None for v in (self.ca, self.cert, self.key, self.tls_server_name))
 
 
 def meta_text(meta: Meta) -> str:

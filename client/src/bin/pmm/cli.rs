@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use pmm::token::Role;
 use pmm_client::DEFAULT_ADDR;
 
 /// Command-line client for pmm, an AI agent's mind kept as an append-only,
@@ -10,9 +11,29 @@ use pmm_client::DEFAULT_ADDR;
 #[derive(Debug, Parser)]
 #[command(name = "pmm", version, propagate_version = true)]
 pub struct Cli {
-    /// Server address.
+    /// Server address (`https://…` for TLS).
     #[arg(long, global = true, env = "PMM_ADDR", default_value = DEFAULT_ADDR)]
     pub addr: String,
+    /// CA certificate (PEM) the server's certificate must chain to; turns
+    /// TLS on (default for https://: the system's roots).
+    #[arg(long, global = true, env = "PMM_CA", value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mutual TLS, with --cert-key.
+    #[arg(long, global = true, env = "PMM_CERT", value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM) of --cert. (`--key` is append's idempotency key.)
+    #[arg(long, global = true, env = "PMM_CERT_KEY", value_name = "FILE")]
+    pub cert_key: Option<PathBuf>,
+    /// Bearer token for a server started with --tokens (prefer PMM_TOKEN:
+    /// a command line is visible to other users of the machine).
+    #[arg(
+        long,
+        global = true,
+        env = "PMM_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
     /// Machine-readable output: one JSON object (or JSON line per event).
     #[arg(long, global = true)]
     pub json: bool,
@@ -79,6 +100,23 @@ pub enum Command {
     Import(ImportArgs),
     /// Export the ledger as JSON lines (the fixtures' events.jsonl format).
     Export(ExportArgs),
+    /// Tokens for a server started with --tokens (no server is contacted).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a fresh random token and the line that admits it in the
+    /// server's tokens file (which lists only its SHA-256).
+    New {
+        /// The token's name, shown in the server's debug log.
+        name: String,
+        /// What the token may do: reader (reads), writer (also Append),
+        /// admin (also Import).
+        #[arg(long)]
+        role: Role,
+    },
 }
 
 #[derive(Debug, Args)]

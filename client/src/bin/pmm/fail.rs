@@ -106,11 +106,15 @@ fn exit_code(err: &ClientError) -> u8 {
     }
 }
 
-/// The error's text, with the current head for a conflict.
+/// The error's text, with the current head for a conflict, or where a
+/// token goes when the server wants one.
 fn describe(err: &ClientError) -> String {
     let mut text = err.to_string();
     if let Some(hint) = head_hint(err) {
         text.push_str(&hint);
+    }
+    if err.code() == Some(tonic::Code::Unauthenticated) {
+        text.push_str(" (the server wants a token: set PMM_TOKEN or give --token)");
     }
     text
 }

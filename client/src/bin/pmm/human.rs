@@ -265,14 +265,15 @@ pub fn stats(s: &v1::StatsResponse) -> String {
         (
             "limits",
             format!(
-                "event {} B, batch {}, message {} B, page {}, subscribers {}, top_k {}, reflections {}",
+                "event {} B, batch {}, message {} B, page {}, subscribers {}, top_k {}, reflections {}, streams/connection {}",
                 limits.max_event_bytes,
                 limits.max_batch_events,
                 limits.max_message_bytes,
                 limits.max_page_size,
                 limits.max_subscribers,
                 limits.max_search_top_k,
-                limits.max_n_reflections
+                limits.max_n_reflections,
+                limits.max_concurrent_streams
             ),
         ),
     ]);

@@ -111,6 +111,7 @@ pub fn stats(s: &v1::StatsResponse) -> Value {
             "max_subscribers": limits.max_subscribers,
             "max_search_top_k": limits.max_search_top_k,
             "max_n_reflections": limits.max_n_reflections,
+            "max_concurrent_streams": limits.max_concurrent_streams,
         },
         "server_version": s.server_version,
     })

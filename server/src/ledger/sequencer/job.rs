@@ -9,9 +9,11 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::super::head::Head;
-use super::{AppendBatch, AppendOutcome, Appended, ImportBatch, ImportOutcome, WriteError};
+use super::{
+    AppendBatch, AppendOutcome, Appended, ImportBatch, ImportMode, ImportOutcome, WriteError,
+};
 use crate::event::{Event, ParsedMeta};
-use crate::store::write::{insert_event, insert_idempotency_key, RowRef};
+use crate::store::write::{insert_event, insert_idempotency_key, set_verbatim_last_id, RowRef};
 
 /// Where a job's answer goes.
 pub(super) type Reply<T> = oneshot::Sender<Result<T, WriteError>>;
@@ -108,10 +110,16 @@ impl Planned {
                 Ok(())
             }
             Planned::Import(batch, _, plan) => {
-                for row in &batch.rows[plan.skipped..] {
+                let new = &batch.rows[plan.skipped..];
+                for row in new {
                     insert_event(conn, &RowRef::from(row))?;
                 }
-                Ok(())
+                match new.last() {
+                    Some(last) if batch.mode == ImportMode::Verbatim => {
+                        set_verbatim_last_id(conn, last.id)
+                    }
+                    _ => Ok(()),
+                }
             }
         }
     }

@@ -85,7 +85,8 @@ pub struct AppendBatch {
 pub enum ImportMode {
     /// Hashes and links must verify.
     Verify,
-    /// Rows are stored as given (a copy of an already broken chain).
+    /// Rows are stored as given (a copy of an already broken chain); only
+    /// into an empty ledger or onto rows of earlier VERBATIM imports.
     Verbatim,
 }
 
@@ -135,6 +136,8 @@ pub enum WriteError {
     ImportInvalid { id: i64, reason: String },
     #[error("no id is left for a new event: the ledger's last id is {last_id}, and ids end at {} (2^53 - 1)", crate::event::MAX_ID)]
     IdsExhausted { last_id: i64 },
+    #[error("VERBATIM import only copies a ledger into an empty one (or continues such a copy); this ledger holds rows written otherwise (last id {}): import in VERIFY mode", head.last_id)]
+    VerbatimNotEmpty { head: Head },
     #[error("idempotency key {key:?} points at event {id}, which is not stored")]
     DanglingKey { key: String, id: i64 },
     #[error("storage failure while {during}: {reason}")]

@@ -12,7 +12,7 @@ use super::{AppendBatch, Appended, ImportBatch, ImportMode, WriteError};
 use crate::chain::{self, ChainFault};
 use crate::event::{Event, MAX_ID};
 use crate::ledger::head::Head;
-use crate::store::write::{idempotency_key, stored_event};
+use crate::store::write::{idempotency_key, stored_event, verbatim_last_id};
 
 /// What planning reads besides the database: the head the group has
 /// reached so far and whether the chain verified up to the ledger's head.
@@ -132,6 +132,9 @@ fn plan_import(
     batch: &ImportBatch,
 ) -> Result<ImportPlan, WriteError> {
     let head = ground.head;
+    if batch.mode == ImportMode::Verbatim {
+        check_verbatim_allowed(conn, head)?;
+    }
     let conflict = |id: i64, reason: String| WriteError::ImportConflict {
         id,
         reason,
@@ -177,6 +180,24 @@ fn plan_import(
         (last_id, last_hash) = (row.id, row.hash.as_deref());
     }
     Ok(ImportPlan { skipped })
+}
+
+/// VERBATIM stores rows unchecked, so it may only copy a ledger, never
+/// extend one: it is accepted while the ledger holds nothing but rows of
+/// VERBATIM imports, that is, when it is empty or its last row was written
+/// by a VERBATIM import (which was itself accepted only then). The first
+/// Append or VERIFY import that writes a row ends it for good.
+fn check_verbatim_allowed(conn: &Connection, head: &Head) -> Result<(), WriteError> {
+    if head.count == 0 {
+        return Ok(());
+    }
+    let last = verbatim_last_id(conn)
+        .map_err(|e| WriteError::storage("reading the VERBATIM import mark", &e))?;
+    if last == Some(head.last_id) {
+        Ok(())
+    } else {
+        Err(WriteError::VerbatimNotEmpty { head: head.clone() })
+    }
 }
 
 /// Why a row cannot be imported in verify mode.

@@ -309,3 +309,59 @@ async fn an_append_after_the_largest_id_is_refused_with_the_ledger_unchanged() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].id, crate::event::MAX_ID);
 }
+
+/// A row for a VERBATIM import: hash and link made up (a broken chain).
+fn forged_row(id: i64) -> Event {
+    Event {
+        id,
+        ts: "2025-01-01T00:00:00Z".into(),
+        kind: "user".into(),
+        content: format!("row {id}"),
+        meta_text: "{}".into(),
+        prev_hash: None,
+        hash: Some("0".repeat(64)),
+        parsed: crate::event::ParsedMeta::on_first_use(),
+    }
+}
+
+fn verbatim(ids: std::ops::RangeInclusive<i64>) -> ImportBatch {
+    ImportBatch {
+        rows: ids.map(forged_row).collect(),
+        mode: ImportMode::Verbatim,
+    }
+}
+
+#[tokio::test]
+async fn verbatim_copies_into_an_empty_ledger_in_several_calls_but_never_extends_one() {
+    let f = fixture();
+    let first = f.sequencer.import(verbatim(1..=3)).await.expect("empty");
+    assert_eq!(first.imported, 3);
+    // The next batch of the same copy, and a resumed one (1..=3 skipped).
+    f.sequencer.import(verbatim(4..=5)).await.expect("continue");
+    let resumed = f.sequencer.import(verbatim(1..=6)).await.expect("resume");
+    assert_eq!((resumed.skipped, resumed.imported), (5, 1));
+
+    // A VERIFY import adding nothing leaves the copy open...
+    let same = ImportBatch {
+        rows: vec![forged_row(6)],
+        mode: ImportMode::Verify,
+    };
+    assert_eq!(f.sequencer.import(same).await.expect("skip").skipped, 1);
+    f.sequencer
+        .import(verbatim(7..=7))
+        .await
+        .expect("still a copy");
+    assert_eq!(stored(&f.store).len(), 7);
+}
+
+#[tokio::test]
+async fn verbatim_is_refused_once_an_append_wrote_a_row() {
+    let f = fixture();
+    f.sequencer
+        .append(batch(vec![new_event("a", None)]))
+        .await
+        .expect("append");
+    let err = f.sequencer.import(verbatim(2..=2)).await.unwrap_err();
+    assert!(matches!(err, WriteError::VerbatimNotEmpty { ref head } if head.last_id == 1));
+    assert_eq!(stored(&f.store).len(), 1, "nothing written");
+}

@@ -263,7 +263,7 @@ class CacheStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., entries: _Optional[int] = ..., capacity: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_page_bytes", "max_concurrent_verify", "max_concurrent_search", "max_concurrent_replays", "max_concurrent_tail_contexts", "max_concurrent_exports", "subscriber_buffer", "subscriber_buffer_bytes", "subscriber_in_flight_bytes", "max_tail", "max_tail_bytes")
+    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_concurrent_streams", "max_page_bytes", "max_concurrent_verify", "max_concurrent_search", "max_concurrent_replays", "max_concurrent_tail_contexts", "max_concurrent_exports", "subscriber_buffer", "subscriber_buffer_bytes", "subscriber_in_flight_bytes", "max_tail", "max_tail_bytes")
     MAX_EVENT_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_EVENTS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +271,7 @@ class Limits(_message.Message):
     MAX_SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
     MAX_SEARCH_TOP_K_FIELD_NUMBER: _ClassVar[int]
     MAX_N_REFLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _ClassVar[int]
     MAX_PAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_VERIFY_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_SEARCH_FIELD_NUMBER: _ClassVar[int]
@@ -289,6 +290,7 @@ class Limits(_message.Message):
     max_subscribers: int
     max_search_top_k: int
     max_n_reflections: int
+    max_concurrent_streams: int
     max_page_bytes: int
     max_concurrent_verify: int
     max_concurrent_search: int
@@ -300,7 +302,7 @@ class Limits(_message.Message):
     subscriber_in_flight_bytes: int
     max_tail: int
     max_tail_bytes: int
-    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_page_bytes: _Optional[int] = ..., max_concurrent_verify: _Optional[int] = ..., max_concurrent_search: _Optional[int] = ..., max_concurrent_replays: _Optional[int] = ..., max_concurrent_tail_contexts: _Optional[int] = ..., max_concurrent_exports: _Optional[int] = ..., subscriber_buffer: _Optional[int] = ..., subscriber_buffer_bytes: _Optional[int] = ..., subscriber_in_flight_bytes: _Optional[int] = ..., max_tail: _Optional[int] = ..., max_tail_bytes: _Optional[int] = ...) -> None: ...
+    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., max_page_bytes: _Optional[int] = ..., max_concurrent_verify: _Optional[int] = ..., max_concurrent_search: _Optional[int] = ..., max_concurrent_replays: _Optional[int] = ..., max_concurrent_tail_contexts: _Optional[int] = ..., max_concurrent_exports: _Optional[int] = ..., subscriber_buffer: _Optional[int] = ..., subscriber_buffer_bytes: _Optional[int] = ..., subscriber_in_flight_bytes: _Optional[int] = ..., max_tail: _Optional[int] = ..., max_tail_bytes: _Optional[int] = ...) -> None: ...
 
 class WorkStats(_message.Message):
     __slots__ = ("name", "limit", "running", "admitted", "refused", "cancelled")

@@ -100,6 +100,7 @@ class LedgerServicer:
         are not written again (see EventInput.idempotency_key). After a
         DEADLINE_EXCEEDED, CANCELLED or UNAVAILABLE the outcome may be unknown:
         retry with the same idempotency keys.
+        With tokens, Append needs the role `writer`.
 
         Errors (besides the common ones):
         - INVALID_ARGUMENT: no events; an empty or oversized `kind`; `meta` not a
@@ -208,7 +209,10 @@ class LedgerServicer:
         with an already-used id differs from the stored row, or (VERIFY mode)
         the first new row's prev_hash is not the ledger's last hash. The
         message names the row (`rows[i]`), and the trailers `pmm-last-id` and
-        `pmm-last-hash` carry the current head. Nothing was written.
+        `pmm-last-hash` carry the current head. Nothing was written. Also
+        (same trailers) IMPORT_MODE_VERBATIM into a ledger that holds rows
+        written otherwise (see ImportMode).
+        With tokens, Import needs the role `admin`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -3,12 +3,13 @@
 mod append;
 mod read;
 mod tail;
+mod token;
 mod transfer;
 mod views;
 
 use std::time::Duration;
 
-use pmm_client::{Client, ConnectOptions, ProjectionOptions};
+use pmm_client::{Client, ConnectOptions, ProjectionOptions, TlsOptions, Token};
 
 use crate::cli::{Cli, Command};
 use crate::fail::Fail;
@@ -39,10 +40,24 @@ fn seconds(flag: &str, secs: f64) -> Result<Duration, Fail> {
 }
 
 pub async fn run(cli: Cli) -> Result<(), Fail> {
+    if let Command::Token(command) = cli.command {
+        return token::run(command, cli.json);
+    }
     let timeout = cli.timeout.map(|s| seconds("--timeout", s)).transpose()?;
+    let token = match cli.token.as_deref() {
+        Some(text) => Some(Token::new(text.trim())?),
+        None => None,
+    };
     let options = ConnectOptions {
         connect_timeout: seconds("--connect-timeout", cli.connect_timeout)?,
         request_timeout: Some(timeout.unwrap_or(Duration::from_secs(30))),
+        tls: TlsOptions {
+            ca_file: cli.ca,
+            cert_file: cli.cert,
+            key_file: cli.cert_key,
+            domain: None,
+        },
+        token,
         ..Default::default()
     };
     let client = Client::connect_with(&cli.addr, options).await?;
@@ -79,5 +94,6 @@ pub async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Stats => views::stats(&ctx).await,
         Command::Import(args) => transfer::import(&ctx, args).await,
         Command::Export(args) => transfer::export(&ctx, args).await,
+        Command::Token(command) => token::run(command, ctx.json),
     }
 }
