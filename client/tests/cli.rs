@@ -269,10 +269,8 @@ async fn tls_and_mutual_tls_through_the_cli() {
     s.flags = ["--ca", path(&files.ca), "--cert", path(&files.client_cert)]
         .map(str::to_string)
         .to_vec();
-    s.flags.extend([
-        "--cert-key".to_string(),
-        path(&files.client_key).to_string(),
-    ]);
+    s.flags
+        .extend(["--key".to_string(), path(&files.client_key).to_string()]);
     s.ok(&["append", "user", "over mutual TLS"]).await;
     let read = s.ok(&["read"]).await;
     assert!(read.contains("over mutual TLS"), "{read}");

@@ -18,11 +18,17 @@ pub struct Cli {
     /// TLS on (default for https://: the system's roots).
     #[arg(long, global = true, env = "PMM_CA", value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS, with --cert-key.
+    /// Client certificate (PEM) for mutual TLS, with --key.
     #[arg(long, global = true, env = "PMM_CERT", value_name = "FILE")]
     pub cert: Option<PathBuf>,
-    /// Private key (PEM) of --cert. (`--key` is append's idempotency key.)
-    #[arg(long, global = true, env = "PMM_CERT_KEY", value_name = "FILE")]
+    /// Private key (PEM) of --cert.
+    #[arg(
+        long = "key",
+        visible_alias = "cert-key",
+        global = true,
+        env = "PMM_KEY",
+        value_name = "FILE"
+    )]
     pub cert_key: Option<PathBuf>,
     /// Bearer token for a server started with --tokens (prefer PMM_TOKEN:
     /// a command line is visible to other users of the machine).
@@ -130,7 +136,7 @@ pub struct AppendArgs {
     pub meta: Option<String>,
     /// Idempotency key: a retry with the same key writes nothing new.
     #[arg(long, value_name = "KEY")]
-    pub key: Option<String>,
+    pub idempotency_key: Option<String>,
     /// Write only if the ledger's last id is this (0 = empty ledger).
     #[arg(long, value_name = "ID")]
     pub expect_last_id: Option<u64>,

@@ -52,7 +52,7 @@ pub async fn run(ctx: &Ctx, args: AppendArgs) -> Result<(), Fail> {
     if let Some(meta) = &args.meta {
         event = event.with_meta(&parse_meta(meta)?)?;
     }
-    if let Some(key) = args.key {
+    if let Some(key) = args.idempotency_key {
         event = event.with_key(key);
     }
     let options = AppendOptions {
