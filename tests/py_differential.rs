@@ -21,7 +21,8 @@ from datetime import datetime
 WS = re.compile(r"\s+")
 DUMPS = {
     "dumps": {},
-    "dumps_canonical": {"sort_keys": True, "separators": (",", ":")},
+    "dumps_canonical": {"sort_keys": True, "separators": (",", ":"), "allow_nan": False},
+    "dumps_stored": {"sort_keys": True, "separators": (",", ":")},
     "dumps_keep": {"ensure_ascii": False},
 }
 
@@ -76,9 +77,14 @@ def run(op, a):
             return datetime.fromisoformat(a).strftime("%Y-%m-%dT%H:%M:%SZ")
         except (TypeError, ValueError):
             return None
+    if op == "loads":
+        try:
+            return json.dumps(json.loads(a), sort_keys=True, separators=(",", ":"))
+        except ValueError:
+            return None
     if op in DUMPS:
         try:
-            return json.dumps(a, allow_nan=False, **DUMPS[op])
+            return json.dumps(a, **DUMPS[op])
         except ValueError:
             return None
     if op == "tables":
@@ -582,9 +588,14 @@ fn case(op: &'static str, arg: Value) -> Case {
         "collapse" => Value::String(py::collapse_ws(arg.as_str().unwrap())),
         "lower" => Value::String(py::lower(arg.as_str().unwrap())),
         "iso" => py::iso_wall_clock(arg.as_str().unwrap()).map_or(Value::Null, Value::String),
-        "dumps" | "dumps_canonical" | "dumps_keep" => {
+        "loads" => py::json::loads(arg.as_str().unwrap())
+            .ok()
+            .and_then(|v| py::json::dumps(&v, Options::CANONICAL_STORED).ok())
+            .map_or(Value::Null, Value::String),
+        "dumps" | "dumps_canonical" | "dumps_stored" | "dumps_keep" => {
             let options = match op {
                 "dumps_canonical" => Options::CANONICAL,
+                "dumps_stored" => Options::CANONICAL_STORED,
                 "dumps_keep" => Options {
                     ensure_ascii: false,
                     ..Options::DEFAULT
@@ -598,9 +609,9 @@ fn case(op: &'static str, arg: Value) -> Case {
     Case { op, arg, rust }
 }
 
-/// `json.dumps` of `v` with the three sets of options PMM uses.
+/// `json.dumps` of `v` with the four sets of options PMM uses.
 fn dumps_cases(cases: &mut Vec<Case>, v: &Value) {
-    for op in ["dumps", "dumps_canonical", "dumps_keep"] {
+    for op in ["dumps", "dumps_canonical", "dumps_stored", "dumps_keep"] {
         cases.push(case(op, v.clone()));
     }
 }
@@ -764,6 +775,20 @@ fn py_matches_python3() {
     }
     for _ in 0..300 * scale() {
         dumps_cases(&mut cases, &random_value(&mut rng, 0));
+    }
+    // Python's json reads NaN, Infinity and -Infinity (and refuses lookalikes).
+    for text in [
+        r#"{"a": NaN, "b": [Infinity, -Infinity], "c": "NaN"}"#,
+        "[NaN]",
+        "[-Infinity, 1e400, -1e400, 1e-400]",
+        r#"{"NaN": NaN, "s": "\"NaN\" Infinity"}"#,
+        "[-NaN]",
+        "[nan]",
+        "[Infinity1]",
+        "[ NaN , Infinity ]",
+        "{\"a\":-Infinity}",
+    ] {
+        cases.push(case("loads", Value::String(text.to_string())));
     }
     for _ in 0..800 * scale() {
         let s = random_string(&mut rng, 12);

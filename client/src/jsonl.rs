@@ -35,9 +35,7 @@ const LINE_OPTIONS: Options = Options {
 
 /// The line (without newline) of a stored row.
 pub fn format_row(row: &v1::Event) -> String {
-    let meta = serde_json::from_str::<Value>(&row.meta)
-        .ok()
-        .filter(Value::is_object);
+    let meta = json::loads(&row.meta).ok().filter(Value::is_object);
     let mut out = line_head(row.id, &row.ts, &row.kind, &row.content);
     write_meta(&mut out, meta.as_ref(), || row.meta.clone());
     let hash = (!row.hash.is_empty()).then_some(row.hash.as_str());

@@ -40,7 +40,11 @@ impl NewEvent {
         if !meta.is_object() {
             return Err(ClientError::invalid("meta", "not a JSON object"));
         }
-        self.meta = json::dumps(meta, Options::DEFAULT)
+        let refuse_nan = Options {
+            allow_nan: false,
+            ..Options::DEFAULT
+        };
+        self.meta = json::dumps(meta, refuse_nan)
             .map_err(|e| ClientError::invalid("meta", e.to_string()))?;
         Ok(self)
     }

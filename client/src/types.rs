@@ -316,7 +316,7 @@ fn parse_json(text: &str, what: impl FnOnce() -> String) -> Result<Value, Client
     if text.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
-    serde_json::from_str(text)
+    pmm::py::json::loads(text)
         .map_err(|e| ClientError::Protocol(format!("{}: not JSON: {e}", what())))
 }
 

@@ -39,7 +39,7 @@ pub fn canonical_payload(
     let mut out = String::with_capacity(96 + content.len() + ts.len() + kind.len());
     write_content_part(content, &mut out);
     write_id_part(id, &mut out);
-    write_middle_part(kind, meta, &mut out)?;
+    write_middle_part(kind, meta, Options::CANONICAL_STORED, &mut out)?;
     write_prev_hash(prev_hash, &mut out);
     write_ts_part(ts, &mut out);
     Ok(out)
@@ -56,11 +56,16 @@ fn write_id_part(id: i64, out: &mut String) {
     let _ = write!(out, ",\"id\":{id}");
 }
 
-fn write_middle_part(kind: &str, meta: &Value, out: &mut String) -> Result<(), CanonicalError> {
+fn write_middle_part(
+    kind: &str,
+    meta: &Value,
+    options: Options,
+    out: &mut String,
+) -> Result<(), CanonicalError> {
     out.push_str(",\"kind\":");
     write_string(kind, out);
     out.push_str(",\"meta\":");
-    json::write_value(meta, Options::CANONICAL, out)?;
+    json::write_value(meta, options, out)?;
     out.push_str(",\"prev_hash\":");
     Ok(())
 }
@@ -91,9 +96,26 @@ pub struct PreparedHash {
 }
 
 impl PreparedHash {
+    /// The hash of a new event: its meta must be writable without `NaN` or
+    /// `Infinity` (SPEC §1 refuses them on input).
     pub fn new(kind: &str, content: &str, meta: &Value) -> Result<PreparedHash, CanonicalError> {
+        Self::with(kind, content, meta, Options::CANONICAL)
+    }
+
+    /// The hash of a stored row, as the reference computed it: a stored
+    /// `NaN` or `Infinity` is written as Python's `json.dumps` writes it.
+    pub fn stored(kind: &str, content: &str, meta: &Value) -> Result<PreparedHash, CanonicalError> {
+        Self::with(kind, content, meta, Options::CANONICAL_STORED)
+    }
+
+    fn with(
+        kind: &str,
+        content: &str,
+        meta: &Value,
+        options: Options,
+    ) -> Result<PreparedHash, CanonicalError> {
         let mut middle = String::with_capacity(64 + kind.len());
-        write_middle_part(kind, meta, &mut middle)?;
+        write_middle_part(kind, meta, options, &mut middle)?;
         let mut head = String::with_capacity(16 + content.len());
         write_content_part(content, &mut head);
         Ok(PreparedHash {
@@ -123,7 +145,8 @@ impl PreparedHash {
     }
 }
 
-/// Lowercase hex SHA-256 of the canonical payload of a row.
+/// Lowercase hex SHA-256 of the canonical payload of a stored row (see
+/// [`PreparedHash::stored`]).
 pub fn event_hash(
     id: i64,
     ts: &str,
@@ -132,7 +155,7 @@ pub fn event_hash(
     meta: &Value,
     prev_hash: Option<&str>,
 ) -> Result<String, CanonicalError> {
-    Ok(PreparedHash::new(kind, content, meta)?.finish(id, ts, prev_hash))
+    Ok(PreparedHash::stored(kind, content, meta)?.finish(id, ts, prev_hash))
 }
 
 /// The hash an event should carry, from its own fields.
@@ -162,8 +185,12 @@ pub enum ChainFaultReason {
     PrevHashMismatch,
     #[error("stored hash does not match the recomputed hash")]
     HashMismatch,
+    #[error("stored hash is NULL")]
+    HashMissing,
     #[error("row cannot be hashed: {0}")]
     Unhashable(CanonicalError),
+    #[error("row cannot be read: {0}")]
+    Unreadable(String),
 }
 
 /// The first row that fails verification, and why.
@@ -207,6 +234,12 @@ impl ChainVerifier {
 
     /// Checks the next row; on success it becomes the previous row.
     pub fn check(&mut self, ev: &Event) -> Result<(), ChainFault> {
+        if let Err(e) = ev.parsed_meta() {
+            return Err(ChainFault {
+                id: ev.id,
+                reason: ChainFaultReason::Unreadable(e.to_string()),
+            });
+        }
         self.check_link(ev.id, ev.prev_hash.as_deref(), ev.hash.as_deref(), || {
             hash_of(ev)
         })
@@ -230,11 +263,14 @@ impl ChainVerifier {
         } else if prev_hash != self.prev_hash.as_deref() {
             return Err(fault(ChainFaultReason::PrevHashMismatch));
         }
+        let Some(stored_hash) = stored_hash else {
+            return Err(fault(ChainFaultReason::HashMissing));
+        };
         let recomputed = computed().map_err(|e| fault(ChainFaultReason::Unhashable(e)))?;
-        if stored_hash != Some(recomputed.as_str()) {
+        if stored_hash != recomputed {
             return Err(fault(ChainFaultReason::HashMismatch));
         }
-        match (&mut self.prev_hash, stored_hash) {
+        match (&mut self.prev_hash, Some(stored_hash)) {
             (Some(prev), Some(stored)) => {
                 prev.clear();
                 prev.push_str(stored);

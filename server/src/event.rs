@@ -33,9 +33,9 @@ pub struct Event {
     pub parsed: ParsedMeta,
 }
 
-/// `meta_text` parsed, once.
+/// `meta_text` parsed, once; or why the row cannot be read.
 #[derive(Clone, Debug, Default)]
-pub struct ParsedMeta(OnceLock<Result<Value, MetaError>>);
+pub struct ParsedMeta(OnceLock<Result<Value, Unreadable>>);
 
 impl ParsedMeta {
     /// Meta already parsed from the same text.
@@ -49,12 +49,21 @@ impl ParsedMeta {
     pub fn on_first_use() -> Self {
         ParsedMeta::default()
     }
+
+    /// A row whose columns could not all be read as stored (a NULL where
+    /// text belongs, text that is not UTF-8, …).
+    pub fn unreadable(reason: String) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(Err(Unreadable(reason)));
+        ParsedMeta(cell)
+    }
 }
 
-/// A stored meta text that is not JSON.
+/// Why a stored row cannot be read: its meta is not JSON, or a column is
+/// not what the schema says. Such a row is reported, never guessed at.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("stored meta is not valid JSON: {0}")]
-pub struct MetaError(pub String);
+#[error("{0}")]
+pub struct Unreadable(pub String);
 
 /// What a row with an unreadable meta shows the rules: not an object, so
 /// read as `{}` (SPEC: a non-object meta is treated as empty).
@@ -84,12 +93,14 @@ impl Event {
             + self.hash.as_ref().map_or(0, String::len)
     }
 
-    /// The parsed meta, or why the stored text cannot be parsed.
-    pub fn parsed_meta(&self) -> Result<&Value, &MetaError> {
+    /// The parsed meta (read as Python's `json.loads` reads it), or why the
+    /// row cannot be read.
+    pub fn parsed_meta(&self) -> Result<&Value, &Unreadable> {
         self.parsed
             .0
             .get_or_init(|| {
-                serde_json::from_str(&self.meta_text).map_err(|e| MetaError(e.to_string()))
+                pmm::py::json::loads(&self.meta_text)
+                    .map_err(|e| Unreadable(format!("stored meta is not valid JSON: {e}")))
             })
             .as_ref()
     }

@@ -44,7 +44,7 @@ pub fn event_from_row(row: Row) -> Result<Event, RowError> {
     let (meta_text, meta) = match row.meta {
         Meta::Json(value) => (value.to_string(), value),
         Meta::Text(text) => {
-            let value = serde_json::from_str(&text)
+            let value = pmm::py::json::loads(&text)
                 .map_err(|e| RowError(format!("meta is not valid JSON: {e}")))?;
             (text, value)
         }

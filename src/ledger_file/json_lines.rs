@@ -14,7 +14,7 @@ use super::{io_error, Error, Meta, Row, RowError};
 /// any JSON value, `{}` when absent.
 pub fn parse_line(line: &str) -> Result<Row, RowError> {
     let value: Value =
-        serde_json::from_str(line).map_err(|e| RowError(format!("not JSON: {e}")))?;
+        crate::py::json::loads(line).map_err(|e| RowError(format!("not JSON: {e}")))?;
     let Value::Object(mut obj) = value else {
         return Err(RowError("not a JSON object".to_string()));
     };

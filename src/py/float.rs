@@ -166,7 +166,10 @@ pub fn number_to_f64(n: &Number) -> f64 {
 /// True when Python's `json.loads` would produce an `int` for this number text (no fraction and
 /// no exponent).
 pub fn number_is_int(n: &Number) -> bool {
-    !n.as_str().bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+    // `NaN`, `Infinity` and `-Infinity` (see `json::loads`) are floats.
+    !n.as_str()
+        .bytes()
+        .any(|b| matches!(b, b'.' | b'e' | b'E' | b'N' | b'I'))
 }
 
 /// Python's `min(a, b)`: `b` only if it is smaller (so a NaN `b` loses).

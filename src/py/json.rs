@@ -23,8 +23,7 @@ pub enum Separators {
     Compact,
 }
 
-/// The parameters of `json.dumps` that PMM varies. `allow_nan` is always
-/// `False`: a non-finite number is an error, never `NaN`/`Infinity`.
+/// The parameters of `json.dumps` that PMM varies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// `sort_keys`: object keys in code point order, at every depth.
@@ -35,6 +34,9 @@ pub struct Options {
     /// `\uXXXX` (UTF-16 surrogate pairs above U+FFFF); `False` escapes only
     /// `"`, `\` and control characters.
     pub ensure_ascii: bool,
+    /// `allow_nan`: `True` writes a non-finite float as `NaN`, `Infinity`
+    /// or `-Infinity`; `False` refuses it ([`DumpError::NonFinite`]).
+    pub allow_nan: bool,
 }
 
 impl Options {
@@ -43,14 +45,26 @@ impl Options {
         sort_keys: false,
         separators: Separators::Default,
         ensure_ascii: true,
+        allow_nan: true,
     };
 
-    /// `json.dumps(value, sort_keys=True, separators=(",", ":"))`: the
-    /// canonical JSON the hash chain is computed over (SPEC §1).
+    /// `json.dumps(value, sort_keys=True, separators=(",", ":"),
+    /// allow_nan=False)`: the canonical JSON of a new event's hash (SPEC §1
+    /// refuses NaN and Infinity on input).
     pub const CANONICAL: Options = Options {
         sort_keys: true,
         separators: Separators::Compact,
         ensure_ascii: true,
+        allow_nan: false,
+    };
+
+    /// The canonical JSON of a stored row's hash as the reference computes
+    /// it: `json.dumps` with its default `allow_nan=True`, so that a stored
+    /// `NaN` or `Infinity` (which Python's `json` reads and writes) hashes
+    /// as Python hashed it.
+    pub const CANONICAL_STORED: Options = Options {
+        allow_nan: true,
+        ..Options::CANONICAL
     };
 }
 
@@ -78,7 +92,7 @@ pub fn write_value(value: &Value, options: Options, out: &mut String) -> Result<
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => write_number(n, out)?,
+        Value::Number(n) => write_number(n, options.allow_nan, out)?,
         Value::String(s) => write_str(s, options.ensure_ascii, out),
         Value::Array(items) => {
             out.push('[');
@@ -112,7 +126,7 @@ pub fn write_value(value: &Value, options: Options, out: &mut String) -> Result<
     Ok(())
 }
 
-fn write_number(n: &Number, out: &mut String) -> Result<(), DumpError> {
+fn write_number(n: &Number, allow_nan: bool, out: &mut String) -> Result<(), DumpError> {
     if number_is_int(n) {
         // Python re-prints an int from its value: "-0" becomes "0".
         let text = n.as_str();
@@ -124,10 +138,17 @@ fn write_number(n: &Number, out: &mut String) -> Result<(), DumpError> {
         return Ok(());
     }
     let x = number_to_f64(n);
-    if !x.is_finite() {
+    if x.is_finite() {
+        write_float_repr(x, out);
+    } else if !allow_nan {
         return Err(DumpError::NonFinite(n.to_string()));
+    } else if x.is_nan() {
+        out.push_str("NaN");
+    } else if x > 0.0 {
+        out.push_str("Infinity");
+    } else {
+        out.push_str("-Infinity");
     }
-    write_float_repr(x, out);
     Ok(())
 }
 
@@ -306,7 +327,11 @@ mod tests {
             dumps(&v, Options::CANONICAL),
             Err(DumpError::NonFinite(_))
         ));
-        assert!(dumps(&v, Options::DEFAULT).is_err());
+        // Python's default `allow_nan=True` writes what overflowed.
+        assert_eq!(
+            dumps(&v, Options::DEFAULT).expect("allow_nan"),
+            "[Infinity]"
+        );
     }
 
     #[test]
@@ -350,5 +375,165 @@ mod tests {
             r#"{"\u043a\u043b\u044e\u0447": "\u0437\u043d\u0430\u0447\u0435\u043d\u0438\u0435"}"#
         );
         assert_eq!(dumps(&v, KEEP).unwrap(), r#"{"ключ": "значение"}"#);
+    }
+}
+
+/// Python's `json.loads`: standard JSON (object key order and the spelling
+/// of numbers kept), plus the constants Python's `json` writes and reads
+/// for non-finite floats, `NaN`, `Infinity` and `-Infinity`. Such a
+/// constant becomes a number spelled as Python spells it, which
+/// [`number_to_f64`] reads as the float and [`dumps`] writes back (or
+/// refuses, without `allow_nan`).
+pub fn loads(text: &str) -> Result<Value, serde_json::Error> {
+    let constants = python_constants(text);
+    if constants.is_empty() {
+        return serde_json::from_str(text);
+    }
+    // Each constant is replaced by a number that does not occur in the text,
+    // then put back once serde_json has parsed the rest.
+    let placeholders = placeholders_absent_from(text);
+    let mut standard = String::with_capacity(text.len() + 16 * constants.len());
+    let mut at = 0;
+    for (start, constant) in &constants {
+        standard.push_str(&text[at..*start]);
+        // Spaced, so that what touches the constant cannot join the
+        // placeholder (`Infinity1` stays an error).
+        standard.push(' ');
+        standard.push_str(&placeholders[*constant as usize]);
+        standard.push(' ');
+        at = start + constant.text().len();
+    }
+    standard.push_str(&text[at..]);
+    let mut value: Value = serde_json::from_str(&standard)?;
+    restore_constants(&mut value, &placeholders);
+    Ok(value)
+}
+
+/// A non-finite float constant of Python's `json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Constant {
+    NaN = 0,
+    Infinity = 1,
+    NegativeInfinity = 2,
+}
+
+impl Constant {
+    const ALL: [Constant; 3] = [
+        Constant::NegativeInfinity,
+        Constant::Infinity,
+        Constant::NaN,
+    ];
+
+    fn text(self) -> &'static str {
+        match self {
+            Constant::NaN => "NaN",
+            Constant::Infinity => "Infinity",
+            Constant::NegativeInfinity => "-Infinity",
+        }
+    }
+}
+
+/// Where the constants stand outside strings, in order.
+fn python_constants(text: &str) -> Vec<(usize, Constant)> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            // `-NaN` is not a constant; a sign belongs to `-Infinity` only.
+            b'N' | b'I' | b'-' if !in_string && (i == 0 || bytes[i - 1] != b'-') => {
+                if let Some(c) = Constant::ALL
+                    .into_iter()
+                    .find(|c| text[i..].starts_with(c.text()))
+                {
+                    found.push((i, c));
+                    i += c.text().len();
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// Three numbers, one per [`Constant`], none of which occurs in `text`.
+fn placeholders_absent_from(text: &str) -> [String; 3] {
+    let mut seed = 900_000_000u64;
+    loop {
+        let candidates = [0, 1, 2].map(|k| format!("1.5e-{}", seed + k));
+        if candidates.iter().all(|c| !text.contains(c.as_str())) {
+            return candidates;
+        }
+        seed += 3;
+    }
+}
+
+fn restore_constants(value: &mut Value, placeholders: &[String; 3]) {
+    match value {
+        Value::Number(n) => {
+            if let Some(k) = placeholders.iter().position(|p| p == n.as_str()) {
+                let constant = [
+                    Constant::NaN,
+                    Constant::Infinity,
+                    Constant::NegativeInfinity,
+                ][k];
+                // A number spelled as Python's `json` spells the constant;
+                // serde_json keeps number texts as they are
+                // (`arbitrary_precision`), so nothing else changes.
+                *n = Number::from_string_unchecked(constant.text().to_string());
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| restore_constants(item, placeholders)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|item| restore_constants(item, placeholders)),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod loads_tests {
+    use super::*;
+
+    #[test]
+    fn python_constants_read_as_non_finite_floats_and_write_back() {
+        let v = loads(r#"{"a": NaN, "b": [Infinity, -Infinity, "NaN"], "c": 1.5e-900000000}"#)
+            .expect("Python's json reads this");
+        let x = |v: &Value| number_to_f64(v.as_number().expect("number"));
+        assert!(x(&v["a"]).is_nan());
+        assert_eq!(x(&v["b"][0]), f64::INFINITY);
+        assert_eq!(x(&v["b"][1]), f64::NEG_INFINITY);
+        assert_eq!(v["b"][2], Value::String("NaN".into()), "strings untouched");
+        assert!(!number_is_int(v["a"].as_number().expect("number")));
+        // Python: json.dumps(v) / with allow_nan=False.
+        assert_eq!(
+            dumps(&v, Options::DEFAULT).expect("allow_nan"),
+            r#"{"a": NaN, "b": [Infinity, -Infinity, "NaN"], "c": 0.0}"#
+        );
+        assert_eq!(
+            dumps(&v, Options::CANONICAL_STORED).expect("allow_nan"),
+            r#"{"a":NaN,"b":[Infinity,-Infinity,"NaN"],"c":0.0}"#
+        );
+        assert!(dumps(&v, Options::CANONICAL).is_err());
+        // An overflowing float is Infinity to Python too.
+        let big = loads("[1e400, -1e400]").expect("json");
+        assert_eq!(
+            dumps(&big, Options::CANONICAL_STORED).expect("allow_nan"),
+            "[Infinity,-Infinity]"
+        );
+    }
+
+    #[test]
+    fn what_python_refuses_is_refused() {
+        for text in ["{nan}", "[NaNa]", "[Infinityx]", "[-NaN]", "{\"a\": NaN"] {
+            assert!(loads(text).is_err(), "{text}");
+        }
+        assert_eq!(loads("[1, 2.50]").expect("json").to_string(), "[1,2.50]");
     }
 }

@@ -8,6 +8,7 @@ mod append;
 mod bad_input;
 mod check_mode;
 mod concurrency;
+mod damaged_rows;
 mod durability;
 mod fixtures;
 mod health;

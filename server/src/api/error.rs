@@ -123,7 +123,6 @@ fn store(e: &StoreError, message: String) -> Status {
 fn replay(e: &ReplayError, message: String) -> Status {
     match e {
         ReplayError::Store(e) => store(e, message),
-        ReplayError::UnreadableRow { .. } => Status::data_loss(message),
         ReplayError::ThreadPanicked { .. } => internal(message),
         ReplayError::Cancelled => Status::cancelled(message),
     }

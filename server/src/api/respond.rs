@@ -216,7 +216,10 @@ fn fault_code(reason: &ChainFaultReason) -> v1::ChainFault {
         ChainFaultReason::FirstPrevHashNotNull => v1::ChainFault::FirstPrevHashNotNull,
         ChainFaultReason::PrevHashMismatch => v1::ChainFault::PrevHashMismatch,
         ChainFaultReason::HashMismatch => v1::ChainFault::HashMismatch,
-        ChainFaultReason::Unhashable(_) => v1::ChainFault::UnreadableRow,
+        ChainFaultReason::HashMissing => v1::ChainFault::HashMissing,
+        ChainFaultReason::Unhashable(_) | ChainFaultReason::Unreadable(_) => {
+            v1::ChainFault::UnreadableRow
+        }
     }
 }
 
@@ -298,6 +301,11 @@ pub fn stats(s: LedgerStats, limits: &Limits, work: &[WorkFigures]) -> v1::Stats
         subscribers: s.subscribers as u32,
         live_window_rows: s.live_window.0 as u64,
         live_window_bytes: s.live_window.1 as u64,
+        chain_fault: s.chain_fault.map(|f| v1::ChainFaultInfo {
+            id: wire_id(f.id),
+            fault: fault_code(&f.reason) as i32,
+            reason: f.to_string(),
+        }),
         db_bytes: s.db_bytes,
         wal_bytes: s.wal_bytes,
         uptime_seconds: s.uptime.as_secs(),

@@ -98,6 +98,8 @@ pub struct LedgerStats {
     pub subscribers: usize,
     /// Rows and bytes in the subscribers' live window.
     pub live_window: (usize, usize),
+    /// The first row where the chain breaks (or cannot be read), if any.
+    pub chain_fault: Option<crate::chain::ChainFault>,
     pub durability: Durability,
 }
 
@@ -143,7 +145,10 @@ impl Ledger {
             "derived state rebuilt"
         );
         if let Some(fault) = folded.state.chain.fault() {
-            tracing::warn!("{fault}: reads are served, appends are refused");
+            tracing::error!(
+                id = fault.id,
+                "{fault}: reads are served, appends are refused (see VerifyChain)"
+            );
         }
         let published = Arc::new(Published::new(Snapshot {
             head: folded.head.clone(),
@@ -386,6 +391,7 @@ impl Ledger {
             commits: load(&writer.commits),
             subscribers: self.hub.subscriber_count(),
             live_window: self.hub.window_size(),
+            chain_fault: self.snapshot().state.chain.fault().cloned(),
             durability: self.config.durability,
         })
     }

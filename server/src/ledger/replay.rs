@@ -25,8 +25,6 @@ pub struct Progress {
 pub enum ReplayError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("row {id}: {reason}")]
-    UnreadableRow { id: i64, reason: String },
     #[error("the {name} thread failed")]
     ThreadPanicked { name: &'static str },
     #[error("cancelled: the request that asked for it went away")]
@@ -61,7 +59,7 @@ pub fn rebuild(
         .spawn(move || {
             let mut chain = ChainStatus::default();
             for rows in rows_in {
-                let events = parse_and_chain(rows, &mut chain);
+                let events = Ok(parse_and_chain(rows, &mut chain));
                 if events_out.send(events).is_err() {
                     break;
                 }
@@ -115,23 +113,18 @@ pub fn rebuild(
 }
 
 /// The parsing half of a rebuild: parses each row's meta (so that the
-/// folding thread does not) and checks the chain.
-fn parse_and_chain(
-    rows: Vec<Event>,
-    chain: &mut ChainStatus,
-) -> Result<Vec<Arc<Event>>, ReplayError> {
+/// folding thread does not) and checks the chain. A row that cannot be read
+/// is not an error here: the chain records it as its fault (appends are
+/// refused, naming the row) and the folds read its meta as `{}`; every
+/// other row is served.
+fn parse_and_chain(rows: Vec<Event>, chain: &mut ChainStatus) -> Vec<Arc<Event>> {
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
-        if let Err(e) = row.parsed_meta() {
-            return Err(ReplayError::UnreadableRow {
-                id: row.id,
-                reason: e.to_string(),
-            });
-        }
+        // Parsed here (by the chain's check), on this thread.
         chain.apply(&row);
         events.push(Arc::new(row));
     }
-    Ok(events)
+    events
 }
 
 /// The folding half of a rebuild.

@@ -21,17 +21,91 @@ use crate::event::{Event, ParsedMeta};
 pub const ROW_COLUMNS: &str = "id, ts, kind, content, meta, prev_hash, hash";
 
 /// A row selected as [`ROW_COLUMNS`]; its meta is parsed on first use.
+///
+/// A row whose columns are not what the schema says (a NULL in a NOT NULL
+/// column, a number or blob where text belongs, text that is not UTF-8)
+/// still comes back, as far as it can be read, marked unreadable with the
+/// reason: one damaged row must not make the rest of the ledger
+/// unreachable.
 pub fn event_from_sql(row: &SqlRow<'_>) -> rusqlite::Result<Event> {
+    let mut defects = Vec::new();
+    let mut text = |i: usize, name: &str| text_column(row, i, name, &mut defects);
+    let ts = text(1, "ts").unwrap_or_default();
+    let kind = text(2, "kind").unwrap_or_default();
+    let content = text(3, "content").unwrap_or_default();
+    let meta_text = text(4, "meta").unwrap_or_default();
+    let prev_hash = optional_text_column(row, 5, "prev_hash", &mut defects);
+    let hash = optional_text_column(row, 6, "hash", &mut defects);
     Ok(Event {
         id: row.get(0)?,
-        ts: row.get(1)?,
-        kind: row.get(2)?,
-        content: row.get(3)?,
-        meta_text: row.get(4)?,
-        prev_hash: row.get(5)?,
-        hash: row.get(6)?,
-        parsed: ParsedMeta::on_first_use(),
+        ts,
+        kind,
+        content,
+        meta_text,
+        prev_hash,
+        hash,
+        parsed: if defects.is_empty() {
+            ParsedMeta::on_first_use()
+        } else {
+            ParsedMeta::unreadable(defects.join("; "))
+        },
     })
+}
+
+/// A text column as stored; anything else is noted in `defects` and read
+/// as well as it can be.
+fn text_column(
+    row: &SqlRow<'_>,
+    i: usize,
+    name: &str,
+    defects: &mut Vec<String>,
+) -> Option<String> {
+    use rusqlite::types::ValueRef;
+    match row.get_ref(i) {
+        Ok(ValueRef::Text(bytes)) => match std::str::from_utf8(bytes) {
+            Ok(text) => Some(text.to_string()),
+            Err(_) => {
+                defects.push(format!("{name} is not valid UTF-8"));
+                Some(String::from_utf8_lossy(bytes).into_owned())
+            }
+        },
+        Ok(ValueRef::Null) => {
+            defects.push(format!("{name} is NULL"));
+            None
+        }
+        Ok(ValueRef::Integer(n)) => {
+            defects.push(format!("{name} is the integer {n}, not text"));
+            Some(n.to_string())
+        }
+        Ok(ValueRef::Real(x)) => {
+            defects.push(format!("{name} is the real {x}, not text"));
+            Some(x.to_string())
+        }
+        Ok(ValueRef::Blob(bytes)) => {
+            defects.push(format!(
+                "{name} is a blob of {} bytes, not text",
+                bytes.len()
+            ));
+            Some(String::from_utf8_lossy(bytes).into_owned())
+        }
+        Err(e) => {
+            defects.push(format!("{name} cannot be read: {e}"));
+            None
+        }
+    }
+}
+
+/// A text column that may be NULL (`prev_hash`, `hash`).
+fn optional_text_column(
+    row: &SqlRow<'_>,
+    i: usize,
+    name: &str,
+    defects: &mut Vec<String>,
+) -> Option<String> {
+    match row.get_ref(i) {
+        Ok(rusqlite::types::ValueRef::Null) => None,
+        _ => text_column(row, i, name, defects),
+    }
 }
 
 /// Storage errors.

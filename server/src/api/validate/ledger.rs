@@ -7,10 +7,10 @@ use pmm::v1;
 
 use super::mind::{context_query, ContextQuery};
 use super::{
-    batch_len, id, invalid, kind, kinds, meta, page_size, row_id, within_event_bytes, RequestError,
-    Validate,
+    batch_len, id, invalid, kind, kinds, meta, page_size, row_id, stored_meta, within_event_bytes,
+    RequestError, Validate,
 };
-use crate::chain::{self, PreparedHash};
+use crate::chain::PreparedHash;
 use crate::config::Limits;
 use crate::event::{Event, ParsedMeta};
 use crate::ledger::hub::{Spec, Start};
@@ -259,9 +259,10 @@ impl Validate for v1::ImportRequest {
                 short_text(&format!("{field}.prev_hash"), prev_hash, MAX_HASH_BYTES)?;
             }
             let meta_field = format!("{field}.meta");
-            // Stored exactly as given (an empty text is stored as `{}`).
-            let (meta_text, meta) = meta(&meta_field, r.meta)?;
-            chain::canonical_json(&meta).map_err(|e| invalid(&meta_field, e))?;
+            // Stored exactly as given (an empty text is stored as `{}`), and
+            // read as Python's `json` reads it: a copied ledger may hold
+            // `NaN` or `Infinity`, which new events may not.
+            let (meta_text, meta) = stored_meta(&meta_field, r.meta)?;
             rows.push(Event {
                 id: row_id,
                 ts: r.ts,

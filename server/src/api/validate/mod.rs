@@ -130,6 +130,22 @@ fn meta(field: &str, text: String) -> Result<(String, Value), RequestError> {
     Ok((text, value))
 }
 
+/// The meta text of a stored row (Import): read as Python's `json.loads`
+/// reads it, `NaN` and `Infinity` included; it must be a JSON object.
+fn stored_meta(field: &str, text: String) -> Result<(String, Value), RequestError> {
+    let text = if text.is_empty() {
+        "{}".to_string()
+    } else {
+        text
+    };
+    let value =
+        pmm::py::json::loads(&text).map_err(|e| invalid(field, format!("not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(invalid(field, "not a JSON object"));
+    }
+    Ok((text, value))
+}
+
 /// A text within `max_event_bytes` (an event's kind + content + meta, or an
 /// Embed/Search text).
 fn within_event_bytes(field: &str, bytes: usize, limits: &Limits) -> Result<(), RequestError> {

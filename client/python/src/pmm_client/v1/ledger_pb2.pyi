@@ -304,6 +304,16 @@ class Limits(_message.Message):
     max_tail_bytes: int
     def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., max_page_bytes: _Optional[int] = ..., max_concurrent_verify: _Optional[int] = ..., max_concurrent_search: _Optional[int] = ..., max_concurrent_replays: _Optional[int] = ..., max_concurrent_tail_contexts: _Optional[int] = ..., max_concurrent_exports: _Optional[int] = ..., subscriber_buffer: _Optional[int] = ..., subscriber_buffer_bytes: _Optional[int] = ..., subscriber_in_flight_bytes: _Optional[int] = ..., max_tail: _Optional[int] = ..., max_tail_bytes: _Optional[int] = ...) -> None: ...
 
+class ChainFaultInfo(_message.Message):
+    __slots__ = ("id", "fault", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FAULT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    fault: ChainFault
+    reason: str
+    def __init__(self, id: _Optional[int] = ..., fault: _Optional[_Union[ChainFault, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
 class WorkStats(_message.Message):
     __slots__ = ("name", "limit", "running", "admitted", "refused", "cancelled")
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -321,7 +331,7 @@ class WorkStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ..., running: _Optional[int] = ..., admitted: _Optional[int] = ..., refused: _Optional[int] = ..., cancelled: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
-    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "work", "live_window_rows", "live_window_bytes")
+    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "work", "live_window_rows", "live_window_bytes", "chain_fault")
     class EventsByKindEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -347,6 +357,7 @@ class StatsResponse(_message.Message):
     WORK_FIELD_NUMBER: _ClassVar[int]
     LIVE_WINDOW_ROWS_FIELD_NUMBER: _ClassVar[int]
     LIVE_WINDOW_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CHAIN_FAULT_FIELD_NUMBER: _ClassVar[int]
     as_of_id: int
     event_count: int
     events_by_kind: _containers.ScalarMap[str, int]
@@ -365,7 +376,8 @@ class StatsResponse(_message.Message):
     work: _containers.RepeatedCompositeFieldContainer[WorkStats]
     live_window_rows: int
     live_window_bytes: int
-    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ..., work: _Optional[_Iterable[_Union[WorkStats, _Mapping]]] = ..., live_window_rows: _Optional[int] = ..., live_window_bytes: _Optional[int] = ...) -> None: ...
+    chain_fault: ChainFaultInfo
+    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ..., work: _Optional[_Iterable[_Union[WorkStats, _Mapping]]] = ..., live_window_rows: _Optional[int] = ..., live_window_bytes: _Optional[int] = ..., chain_fault: _Optional[_Union[ChainFaultInfo, _Mapping]] = ...) -> None: ...
 
 class ImportRequest(_message.Message):
     __slots__ = ("rows", "mode")
