@@ -72,6 +72,10 @@ pub struct Config {
     #[arg(long, env = "PMM_VERIFY_FOLDS_EVERY", default_value_t = 0)]
     pub verify_folds_every: u64,
 
+    /// Connection limits and timeouts.
+    #[command(flatten)]
+    pub connections: crate::transport::Settings,
+
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `pmm_server=debug`.
     #[arg(long, env = "PMM_LOG", default_value = "info")]
     pub log: String,

@@ -8,3 +8,4 @@ pub mod rules;
 pub mod server;
 pub mod source;
 pub mod store;
+pub mod transport;

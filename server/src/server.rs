@@ -12,7 +12,6 @@ use pmm::v1;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
@@ -25,6 +24,7 @@ use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
 use crate::config::Config;
 use crate::ledger::handle::{Ledger, OpenError};
+use crate::transport::{Connections, StreamCountLayer};
 
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -151,12 +151,14 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
+    let connections = Connections::new(config.connections);
     let limits = config.limits();
     let limit = limits.max_message_bytes;
-    let ledger =
-        v1::ledger_server::LedgerServer::new(LedgerService::new(Arc::clone(&gate), limits))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
+    let ledger = v1::ledger_server::LedgerServer::new(
+        LedgerService::new(Arc::clone(&gate), limits).with_connections(connections.clone()),
+    )
+    .max_decoding_message_size(limit)
+    .max_encoding_message_size(limit);
     let mind = v1::mind_server::MindServer::new(MindService::new(Arc::clone(&gate), limits))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
@@ -206,18 +208,19 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
                     .latency_unit(LatencyUnit::Micros),
             )
             .on_failure(DefaultOnFailure::new().level(Level::WARN));
+        let settings = connections.settings();
         Server::builder()
+            .http2_keepalive_interval(settings.keepalive_interval())
+            .http2_keepalive_timeout(settings.keepalive_timeout())
             .layer(trace)
+            .layer(StreamCountLayer)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(ledger)
             .add_service(mind)
-            // Small responses must not wait for Nagle's algorithm.
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                on_shutdown,
-            )
+            // Limits, timeouts and TCP_NODELAY: see transport/.
+            .serve_with_incoming_shutdown(connections.incoming(listener), on_shutdown)
             .await?;
         Ok(())
     });

@@ -18,17 +18,32 @@ use super::{mind, respond};
 use crate::config::Limits;
 use crate::ledger::handle::Ledger;
 use crate::store::{Direction, PageQuery};
+use crate::transport::Connections;
 
 /// The Ledger service.
 #[derive(Clone, Debug)]
 pub struct LedgerService {
     gate: Arc<Gate>,
     limits: Limits,
+    /// For the connection lines of Stats.
+    connections: Option<Connections>,
 }
 
 impl LedgerService {
     pub fn new(gate: Arc<Gate>, limits: Limits) -> Self {
-        LedgerService { gate, limits }
+        LedgerService {
+            gate,
+            limits,
+            connections: None,
+        }
+    }
+
+    /// Stats reports these connections' settings and counters.
+    pub fn with_connections(self, connections: Connections) -> Self {
+        LedgerService {
+            connections: Some(connections),
+            ..self
+        }
     }
 
     /// The ledger and the validated request.
@@ -133,7 +148,8 @@ impl LedgerService {
     ) -> Result<v1::StatsResponse, Error> {
         let (ledger, ()) = self.open(request)?;
         let stats = blocking(move || Ok(ledger.stats()?)).await?;
-        Ok(respond::stats(stats, &self.limits))
+        let connections = self.connections.as_ref().map(Connections::report);
+        Ok(respond::stats(stats, &self.limits, connections.as_ref()))
     }
 
     async fn serve_import(

@@ -263,7 +263,7 @@ class CacheStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., entries: _Optional[int] = ..., capacity: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections")
+    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_connections", "handshake_timeout_ms", "idle_timeout_ms", "keepalive_interval_ms", "keepalive_timeout_ms")
     MAX_EVENT_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_EVENTS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +271,11 @@ class Limits(_message.Message):
     MAX_SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
     MAX_SEARCH_TOP_K_FIELD_NUMBER: _ClassVar[int]
     MAX_N_REFLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    HANDSHAKE_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    IDLE_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    KEEPALIVE_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    KEEPALIVE_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     max_event_bytes: int
     max_batch_events: int
     max_message_bytes: int
@@ -278,10 +283,15 @@ class Limits(_message.Message):
     max_subscribers: int
     max_search_top_k: int
     max_n_reflections: int
-    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ...) -> None: ...
+    max_connections: int
+    handshake_timeout_ms: int
+    idle_timeout_ms: int
+    keepalive_interval_ms: int
+    keepalive_timeout_ms: int
+    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_connections: _Optional[int] = ..., handshake_timeout_ms: _Optional[int] = ..., idle_timeout_ms: _Optional[int] = ..., keepalive_interval_ms: _Optional[int] = ..., keepalive_timeout_ms: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
-    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version")
+    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "connections_open", "connections_accepted", "connections_refused", "connections_closed_idle", "connections_closed_handshake", "accept_errors", "open_files_limit")
     class EventsByKindEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -304,6 +314,13 @@ class StatsResponse(_message.Message):
     DURABILITY_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_OPEN_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_REFUSED_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_CLOSED_IDLE_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_CLOSED_HANDSHAKE_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FILES_LIMIT_FIELD_NUMBER: _ClassVar[int]
     as_of_id: int
     event_count: int
     events_by_kind: _containers.ScalarMap[str, int]
@@ -319,7 +336,14 @@ class StatsResponse(_message.Message):
     durability: Durability
     limits: Limits
     server_version: str
-    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ...) -> None: ...
+    connections_open: int
+    connections_accepted: int
+    connections_refused: int
+    connections_closed_idle: int
+    connections_closed_handshake: int
+    accept_errors: int
+    open_files_limit: int
+    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ..., connections_open: _Optional[int] = ..., connections_accepted: _Optional[int] = ..., connections_refused: _Optional[int] = ..., connections_closed_idle: _Optional[int] = ..., connections_closed_handshake: _Optional[int] = ..., accept_errors: _Optional[int] = ..., open_files_limit: _Optional[int] = ...) -> None: ...
 
 class ImportRequest(_message.Message):
     __slots__ = ("rows", "mode")
