@@ -22,6 +22,7 @@ use tracing::Level;
 use crate::api::gate::Gate;
 use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
+use crate::api::undecodable::{RequestTypes, UndecodableLayer};
 use crate::config::Config;
 use crate::ledger::handle::{Ledger, OpenError};
 use crate::transport::{Connections, StreamCountLayer};
@@ -208,12 +209,17 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
                     .latency_unit(LatencyUnit::Micros),
             )
             .on_failure(DefaultOnFailure::new().level(Level::WARN));
+        let undecodable = UndecodableLayer::new(RequestTypes::from_descriptor_sets(&[
+            v1::FILE_DESCRIPTOR_SET,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+        ]));
         let settings = connections.settings();
         Server::builder()
             .http2_keepalive_interval(settings.keepalive_interval())
             .http2_keepalive_timeout(settings.keepalive_timeout())
             .layer(trace)
             .layer(StreamCountLayer)
+            .layer(undecodable)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

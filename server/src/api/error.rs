@@ -39,6 +39,8 @@ pub enum Error {
     Starting { folded: u64, total: u64 },
     #[error("worker failed: {0}")]
     Worker(String),
+    #[error("the request body could not be decoded as {expected}: {reason}")]
+    Undecodable { expected: String, reason: String },
 }
 
 impl From<Error> for Status {
@@ -65,6 +67,7 @@ impl From<Error> for Status {
             Error::NotFound { .. } => Status::not_found(message),
             Error::Starting { .. } => Status::unavailable(message),
             Error::Worker(_) => internal(message),
+            Error::Undecodable { .. } => Status::invalid_argument(message),
         }
     }
 }
