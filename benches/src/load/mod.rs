@@ -10,6 +10,7 @@
 //! reads/writes the JSON.
 
 pub mod conn;
+pub mod idle;
 pub mod payload;
 pub mod report;
 pub mod spawn;
@@ -25,6 +26,7 @@ use clap::ValueEnum;
 use pmm_client::v1;
 
 pub use conn::Conn;
+pub use idle::{IdleConfig, IdleReport};
 pub use payload::Payloads;
 pub use report::{Report, Row, RunMeta, ServerFigures};
 pub use spawn::{SpawnOptions, SpawnedServer};
