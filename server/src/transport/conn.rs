@@ -24,7 +24,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
-use tonic::transport::server::{Connected, TcpConnectInfo};
+use tonic::transport::server::Connected;
 
 use super::{bump, Counters, Settings};
 
@@ -58,7 +58,10 @@ impl ConnState {
 
 /// The connect-info of a [`Conn`]: tonic puts it in every request's
 /// extensions (with TLS too), which is how [`super::layer`] finds the
-/// connection a request runs on.
+/// connection a request runs on. tonic's `Request::remote_addr` looks for
+/// its own `TcpConnectInfo` instead: read the peer with
+/// `request.extensions().get::<ConnInfo>()` (inserting a `TcpConnectInfo`
+/// into every request would cost an allocation per call).
 #[derive(Clone, Debug)]
 pub struct ConnInfo {
     state: Arc<ConnState>,
@@ -76,15 +79,6 @@ impl ConnInfo {
     /// Requests and response streams in progress on the connection.
     pub fn active(&self) -> u32 {
         self.state.active.load(Ordering::Relaxed)
-    }
-
-    /// tonic's own connect-info, so that `Request::remote_addr` keeps
-    /// working.
-    pub fn tcp(&self) -> TcpConnectInfo {
-        TcpConnectInfo {
-            local_addr: self.state.local,
-            remote_addr: self.state.remote,
-        }
     }
 
     /// The info of a connection that is not a [`Conn`] (unit tests).
@@ -139,6 +133,10 @@ struct Watch {
     phase: Phase,
     idle: Option<Duration>,
     timer: Pin<Box<Sleep>>,
+    /// The timer has this task's waker since it was last set: until it
+    /// fires, a glance at its state is enough (the connection is read from
+    /// one task once the handshake is over).
+    armed: bool,
 }
 
 impl Watch {
@@ -153,6 +151,7 @@ impl Watch {
             phase,
             idle,
             timer: Box::pin(tokio::time::sleep_until(deadline)),
+            armed: false,
         })
     }
 
@@ -163,17 +162,28 @@ impl Watch {
         match self.idle {
             Some(idle) => {
                 state.mark_idle();
-                self.timer.as_mut().reset(Instant::now() + idle);
+                self.rearm(Instant::now() + idle);
                 true
             }
             None => false,
         }
     }
 
+    fn rearm(&mut self, deadline: Instant) {
+        self.timer.as_mut().reset(deadline);
+        self.armed = false;
+    }
+
     /// Ready when the connection must be closed.
     fn poll_expired(&mut self, cx: &mut Context<'_>, state: &ConnState) -> Poll<Expired> {
         loop {
-            ready!(self.timer.as_mut().poll(cx));
+            if self.armed && !self.timer.is_elapsed() {
+                return Poll::Pending;
+            }
+            if self.timer.as_mut().poll(cx).is_pending() {
+                self.armed = true;
+                return Poll::Pending;
+            }
             let idle = match self.phase {
                 Phase::Handshake(_) => return Poll::Ready(Expired::Handshake),
                 Phase::Open => match self.idle {
@@ -191,7 +201,7 @@ impl Watch {
             if deadline <= now {
                 return Poll::Ready(Expired::Idle);
             }
-            self.timer.as_mut().reset(deadline);
+            self.rearm(deadline);
         }
     }
 }
