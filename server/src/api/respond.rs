@@ -326,6 +326,7 @@ pub fn stats(
             idle_timeout_ms: ms(settings.and_then(|c| c.idle_timeout())),
             keepalive_interval_ms: ms(settings.and_then(|c| c.keepalive_interval())),
             keepalive_timeout_ms: ms(settings.and_then(|c| c.keepalive_timeout())),
+            tcp_keepalive_ms: ms(settings.and_then(|c| c.tcp_keepalive())),
         }),
         server_version: env!("CARGO_PKG_VERSION").to_string(),
         connections_open: counted.open,

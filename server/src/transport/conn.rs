@@ -2,8 +2,9 @@
 //! handshake takes too long or when it has stayed idle too long.
 //!
 //! Every byte goes through this wrapper, so it stays thin: a read that
-//! returns data costs one branch once the handshake is over; the timer is
-//! looked at only when the socket has nothing to read.
+//! returns data costs one branch once the handshake is over, and a read
+//! that finds nothing registers the task's waker and looks at one flag,
+//! set by [`super::sweeper`] when a timeout has expired.
 //!
 //! The handshake is over once tonic has taken the connection's info (at
 //! once for plain TCP, only after the TLS handshake with TLS) and the
@@ -12,47 +13,92 @@
 //! [`super::layer`] on the shared [`ConnState`]; bytes alone (keep-alive
 //! pings, say) do not keep a connection open.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use atomic_waker::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
 use tonic::transport::server::Connected;
 
+use super::sweeper::{Sweeper, Watched};
 use super::{bump, Counters, Settings};
 
 /// The HTTP/2 client preface, `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`.
 const PREFACE_LEN: usize = 24;
 
-/// What a connection shares with the requests it carries.
+/// Values of [`ConnState::close`].
+const KEEP: u8 = 0;
+const HANDSHAKE_EXPIRED: u8 = 1;
+const IDLE_EXPIRED: u8 = 2;
+
+/// What a connection shares with the requests it carries and with the
+/// sweeper.
 #[derive(Debug)]
 pub struct ConnState {
     opened: Instant,
     /// Requests and response streams in progress.
     active: AtomicU32,
-    /// When `active` last fell to zero, in ms since `opened`.
+    /// When `active` last fell to zero (or the handshake ended), in ms
+    /// since `opened`.
     idle_since_ms: AtomicU64,
     /// tonic has taken the connect-info: the TLS handshake, if any, is done.
     handed_over: AtomicBool,
+    handshake_done: AtomicBool,
+    /// Set by the sweeper: why the connection should close.
+    close: AtomicU8,
+    /// The task reading the connection, woken when `close` is set.
+    reader: AtomicWaker,
     local: Option<SocketAddr>,
     remote: Option<SocketAddr>,
 }
 
 impl ConnState {
-    fn idle_since(&self) -> Instant {
-        self.opened + Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed))
+    fn new(local: Option<SocketAddr>, remote: Option<SocketAddr>) -> ConnState {
+        ConnState {
+            opened: Instant::now(),
+            active: AtomicU32::new(0),
+            idle_since_ms: AtomicU64::new(0),
+            handed_over: AtomicBool::new(false),
+            handshake_done: AtomicBool::new(false),
+            close: AtomicU8::new(KEEP),
+            reader: AtomicWaker::new(),
+            local,
+            remote,
+        }
     }
 
     fn mark_idle(&self) {
         let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.idle_since_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The sweeper's check: flags the connection and wakes its reader
+    /// when a timeout has expired at `now`.
+    pub(super) fn check(&self, now: Instant, settings: &Settings) {
+        let handshake_over = self.handshake_done.load(Ordering::Acquire);
+        let expired = match (handshake_over, settings.handshake_timeout()) {
+            (false, Some(limit)) if now >= self.opened + limit => HANDSHAKE_EXPIRED,
+            _ => match settings.idle_timeout() {
+                Some(limit) if self.active.load(Ordering::Relaxed) == 0 => {
+                    let since = Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed));
+                    if now >= self.opened + since + limit {
+                        IDLE_EXPIRED
+                    } else {
+                        KEEP
+                    }
+                }
+                _ => KEEP,
+            },
+        };
+        if expired != KEEP && self.close.swap(expired, Ordering::AcqRel) != expired {
+            self.reader.wake();
+        }
     }
 }
 
@@ -85,14 +131,7 @@ impl ConnInfo {
     #[cfg(test)]
     pub(crate) fn detached(remote: SocketAddr) -> ConnInfo {
         ConnInfo {
-            state: Arc::new(ConnState {
-                opened: Instant::now(),
-                active: AtomicU32::new(0),
-                idle_since_ms: AtomicU64::new(0),
-                handed_over: AtomicBool::new(true),
-                local: None,
-                remote: Some(remote),
-            }),
+            state: Arc::new(ConnState::new(None, Some(remote))),
         }
     }
 
@@ -115,162 +154,70 @@ impl Drop for Active {
     }
 }
 
-/// Why the watchdog closes a connection.
-enum Expired {
-    Handshake,
-    Idle,
-}
-
-enum Phase {
-    /// Bytes read so far.
-    Handshake(usize),
-    Open,
-    Closed,
-}
-
-/// The timer of a connection that has a handshake or idle timeout.
-struct Watch {
-    phase: Phase,
-    idle: Option<Duration>,
-    timer: Pin<Box<Sleep>>,
-    /// The timer has this task's waker since it was last set: until it
-    /// fires, a glance at its state is enough (the connection is read from
-    /// one task once the handshake is over).
-    armed: bool,
-}
-
-impl Watch {
-    fn new(settings: &Settings, opened: Instant) -> Option<Watch> {
-        let idle = settings.idle_timeout();
-        let (phase, deadline) = match (settings.handshake_timeout(), idle) {
-            (Some(handshake), _) => (Phase::Handshake(0), opened + handshake),
-            (None, Some(idle)) => (Phase::Open, opened + idle),
-            (None, None) => return None,
-        };
-        Some(Watch {
-            phase,
-            idle,
-            timer: Box::pin(tokio::time::sleep_until(deadline)),
-            armed: false,
-        })
-    }
-
-    /// The handshake is over: idle time counts from now. `false`: nothing
-    /// is left to watch.
-    fn open(&mut self, state: &ConnState) -> bool {
-        self.phase = Phase::Open;
-        match self.idle {
-            Some(idle) => {
-                state.mark_idle();
-                self.rearm(Instant::now() + idle);
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn rearm(&mut self, deadline: Instant) {
-        self.timer.as_mut().reset(deadline);
-        self.armed = false;
-    }
-
-    /// Ready when the connection must be closed.
-    fn poll_expired(&mut self, cx: &mut Context<'_>, state: &ConnState) -> Poll<Expired> {
-        loop {
-            if self.armed && !self.timer.is_elapsed() {
-                return Poll::Pending;
-            }
-            if self.timer.as_mut().poll(cx).is_pending() {
-                self.armed = true;
-                return Poll::Pending;
-            }
-            let idle = match self.phase {
-                Phase::Handshake(_) => return Poll::Ready(Expired::Handshake),
-                Phase::Open => match self.idle {
-                    Some(idle) => idle,
-                    None => return Poll::Pending,
-                },
-                Phase::Closed => return Poll::Pending,
-            };
-            let now = Instant::now();
-            let deadline = if state.active.load(Ordering::Relaxed) > 0 {
-                now + idle
-            } else {
-                state.idle_since() + idle
-            };
-            if deadline <= now {
-                return Poll::Ready(Expired::Idle);
-            }
-            self.rearm(deadline);
-        }
-    }
-}
-
 /// An accepted TCP connection, counted open until dropped.
 pub struct Conn {
     io: TcpStream,
     state: Arc<ConnState>,
     counters: Arc<Counters>,
-    /// `None`: no timeout applies (any more).
-    watch: Option<Watch>,
+    /// Bytes read so far while the handshake lasts.
+    handshake: Option<usize>,
+    /// `None`: no timeout applies.
+    watched: Option<Watched>,
+    /// A timeout closed it: only end of stream from now on.
+    closed: bool,
 }
 
 impl Conn {
     pub(super) fn new(
         io: TcpStream,
         remote: SocketAddr,
-        settings: &Settings,
+        sweeper: Option<&Sweeper>,
         counters: Arc<Counters>,
     ) -> Conn {
         counters.open.fetch_add(1, Ordering::Relaxed);
         bump(&counters.accepted);
-        let opened = Instant::now();
-        let state = Arc::new(ConnState {
-            opened,
-            active: AtomicU32::new(0),
-            idle_since_ms: AtomicU64::new(0),
-            handed_over: AtomicBool::new(false),
-            local: io.local_addr().ok(),
-            remote: Some(remote),
-        });
+        let state = Arc::new(ConnState::new(io.local_addr().ok(), Some(remote)));
         Conn {
             io,
+            watched: sweeper.map(|s| s.watch(Arc::clone(&state))),
             state,
             counters,
-            watch: Watch::new(settings, opened),
+            handshake: Some(0),
+            closed: false,
         }
+    }
+
+    #[cfg(test)]
+    pub(super) fn socket(&self) -> &TcpStream {
+        &self.io
     }
 
     /// Counts the bytes of the handshake, and ends it once it is over.
     fn note_read(&mut self, read: usize) {
-        let Some(watch) = self.watch.as_mut() else {
-            return;
-        };
-        let Phase::Handshake(so_far) = &mut watch.phase else {
+        let Some(so_far) = self.handshake.as_mut() else {
             return;
         };
         *so_far += read;
-        let done = *so_far >= PREFACE_LEN && self.state.handed_over.load(Ordering::Relaxed);
-        if done && !watch.open(&self.state) {
-            self.watch = None;
+        if *so_far >= PREFACE_LEN && self.state.handed_over.load(Ordering::Relaxed) {
+            self.handshake = None;
+            self.state.mark_idle();
+            self.state.handshake_done.store(true, Ordering::Release);
         }
     }
 
     /// After a read that found nothing: ready (end of stream or an error)
-    /// when a timeout has expired.
+    /// when the sweeper has found a timeout expired, and it still holds.
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.note_read(0);
-        let Some(watch) = self.watch.as_mut() else {
-            return Poll::Pending;
-        };
-        if matches!(watch.phase, Phase::Closed) {
+        if self.closed {
             return Poll::Ready(Ok(()));
         }
-        let expired = ready!(watch.poll_expired(cx, &self.state));
-        watch.phase = Phase::Closed;
+        self.state.reader.register(cx.waker());
         let remote = self.state.remote;
-        match expired {
-            Expired::Handshake => {
+        match self.state.close.load(Ordering::Acquire) {
+            KEEP => Poll::Pending,
+            HANDSHAKE_EXPIRED if self.handshake.is_some() => {
+                self.closed = true;
                 bump(&self.counters.closed_handshake);
                 tracing::debug!(?remote, "closing a connection: no handshake in time");
                 Poll::Ready(Err(io::Error::new(
@@ -278,12 +225,18 @@ impl Conn {
                     "handshake timeout",
                 )))
             }
-            Expired::Idle => {
+            IDLE_EXPIRED if self.state.active.load(Ordering::Relaxed) == 0 => {
+                self.closed = true;
                 bump(&self.counters.closed_idle);
                 tracing::debug!(?remote, "closing an idle connection");
                 // End of stream: the connection ends as if the peer had
                 // closed it.
                 Poll::Ready(Ok(()))
+            }
+            _ => {
+                // Overtaken: the handshake ended or a call began meanwhile.
+                self.state.close.store(KEEP, Ordering::Release);
+                Poll::Pending
             }
         }
     }
@@ -315,7 +268,7 @@ impl AsyncRead for Conn {
         let this = &mut *self;
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.io).poll_read(cx, buf);
-        if this.watch.is_none() {
+        if this.watched.is_none() {
             return polled;
         }
         match polled {

@@ -20,11 +20,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use socket2::{SockRef, TcpKeepalive};
 use tokio::net::TcpListener;
 use tokio::time::{Instant, Sleep};
 use tokio_stream::Stream;
 
 use super::conn::Conn;
+use super::sweeper::Sweeper;
 use super::{bump, Counters, Settings};
 
 /// The shortest and longest pause after a failed accept.
@@ -34,12 +36,17 @@ const BACKOFF_MAX: Duration = Duration::from_secs(1);
 pub const WARN_EVERY: Duration = Duration::from_secs(10);
 /// Connections refused or skipped in one poll before yielding to other tasks.
 const BURST: usize = 64;
+/// TCP keep-alive probes, and the time between two.
+const TCP_PROBES: u32 = 3;
+const TCP_PROBE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Accepted connections, with the limit and the back-off applied.
 pub struct Incoming {
     listener: TcpListener,
     settings: Settings,
     counters: Arc<Counters>,
+    /// The handshake and idle timeouts (`None`: both off).
+    sweeper: Option<Sweeper>,
     /// Set while accepting is paused after an error.
     pause: Option<Pin<Box<Sleep>>>,
     backoff: Duration,
@@ -53,6 +60,7 @@ impl Incoming {
     pub(super) fn new(listener: TcpListener, settings: Settings, counters: Arc<Counters>) -> Self {
         Incoming {
             listener,
+            sweeper: Sweeper::start(settings),
             settings,
             counters,
             pause: None,
@@ -102,6 +110,16 @@ impl Incoming {
     }
 }
 
+/// Dead peers are dropped by the kernel: probes after `idle` of silence,
+/// [`TCP_PROBES`] of them [`TCP_PROBE_INTERVAL`] apart.
+fn tcp_keepalive(stream: &tokio::net::TcpStream, idle: Duration) -> io::Result<()> {
+    let params = TcpKeepalive::new()
+        .with_time(idle)
+        .with_interval(TCP_PROBE_INTERVAL)
+        .with_retries(TCP_PROBES);
+    SockRef::from(stream).set_tcp_keepalive(&params)
+}
+
 /// Errors of accept(2) that concern one connection only: accept the next
 /// one at once.
 fn one_connection_only(error: &io::Error) -> bool {
@@ -140,8 +158,17 @@ impl Stream for Incoming {
                     if let Err(error) = stream.set_nodelay(true) {
                         tracing::debug!(%error, "TCP_NODELAY");
                     }
-                    let conn =
-                        Conn::new(stream, remote, &this.settings, Arc::clone(&this.counters));
+                    if let Some(idle) = this.settings.tcp_keepalive() {
+                        if let Err(error) = tcp_keepalive(&stream, idle) {
+                            tracing::debug!(%error, "TCP keep-alive");
+                        }
+                    }
+                    let conn = Conn::new(
+                        stream,
+                        remote,
+                        this.sweeper.as_ref(),
+                        Arc::clone(&this.counters),
+                    );
                     return Poll::Ready(Some(Ok(conn)));
                 }
                 Poll::Ready(Err(error)) => {
@@ -196,6 +223,27 @@ mod tests {
         assert_eq!(throttle.hit_at(start + WARN_EVERY / 2), None);
         assert_eq!(throttle.hit_at(start + WARN_EVERY), Some(3));
         assert_eq!(throttle.hit_at(start + WARN_EVERY), None);
+    }
+
+    #[tokio::test]
+    async fn accepted_sockets_get_nodelay_and_tcp_keepalive() {
+        use tokio_stream::StreamExt;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let settings = crate::config::Config::for_db("x.db").connections;
+        let mut incoming = Incoming::new(listener, settings, Arc::new(Counters::default()));
+        let _client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let conn = match incoming.next().await {
+            Some(Ok(conn)) => conn,
+            _ => panic!("a connection"),
+        };
+        let socket = SockRef::from(conn.socket());
+        assert!(socket.tcp_nodelay().expect("nodelay"));
+        assert!(socket.keepalive().expect("keepalive"));
+        assert_eq!(
+            socket.tcp_keepalive_time().expect("idle"),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]

@@ -263,7 +263,7 @@ class CacheStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., entries: _Optional[int] = ..., capacity: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_connections", "handshake_timeout_ms", "idle_timeout_ms", "keepalive_interval_ms", "keepalive_timeout_ms")
+    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_connections", "handshake_timeout_ms", "idle_timeout_ms", "keepalive_interval_ms", "keepalive_timeout_ms", "tcp_keepalive_ms")
     MAX_EVENT_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_EVENTS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -276,6 +276,7 @@ class Limits(_message.Message):
     IDLE_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     KEEPALIVE_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
     KEEPALIVE_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    TCP_KEEPALIVE_MS_FIELD_NUMBER: _ClassVar[int]
     max_event_bytes: int
     max_batch_events: int
     max_message_bytes: int
@@ -288,7 +289,8 @@ class Limits(_message.Message):
     idle_timeout_ms: int
     keepalive_interval_ms: int
     keepalive_timeout_ms: int
-    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_connections: _Optional[int] = ..., handshake_timeout_ms: _Optional[int] = ..., idle_timeout_ms: _Optional[int] = ..., keepalive_interval_ms: _Optional[int] = ..., keepalive_timeout_ms: _Optional[int] = ...) -> None: ...
+    tcp_keepalive_ms: int
+    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_connections: _Optional[int] = ..., handshake_timeout_ms: _Optional[int] = ..., idle_timeout_ms: _Optional[int] = ..., keepalive_interval_ms: _Optional[int] = ..., keepalive_timeout_ms: _Optional[int] = ..., tcp_keepalive_ms: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
     __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "connections_open", "connections_accepted", "connections_refused", "connections_closed_idle", "connections_closed_handshake", "accept_errors", "open_files_limit")
