@@ -163,13 +163,7 @@ pub async fn run(addr: &str, config: &IdleConfig) -> Result<IdleReport, LoadErro
     }
     report.rss_kb_with = rss("VmRSS");
     report.peak_rss_kb = rss("VmHWM");
-    let stats = control
-        .ledger
-        .clone()
-        .stats(v1::StatsRequest {})
-        .await
-        .map_err(|e| LoadError::Rpc("Stats", e.message().to_string()))?
-        .into_inner();
+    let stats = control.stats().await?;
     report.server_open = stats.connections_open;
     report.server_closed_idle = stats.connections_closed_idle;
     report.server_refused = stats.connections_refused;

@@ -347,13 +347,7 @@ pub async fn run(addr: &str, config: &LoadConfig) -> Result<Report, LoadError> {
     let control = Conn::open(addr).await?;
 
     let started_head = head(&control).await?;
-    let stats = control
-        .ledger
-        .clone()
-        .stats(v1::StatsRequest {})
-        .await
-        .map_err(|e| LoadError::Rpc("Stats", e.message().to_string()))?
-        .into_inner();
+    let stats = control.stats().await?;
     let mut meta = RunMeta::collect(addr, config, &started_head, &stats);
 
     let payloads = Arc::new(Payloads::new(config.seed));

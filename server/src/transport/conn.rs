@@ -85,7 +85,7 @@ impl ConnState {
         let expired = match (handshake_over, settings.handshake_timeout()) {
             (false, Some(limit)) if now >= self.opened + limit => HANDSHAKE_EXPIRED,
             _ => match settings.idle_timeout() {
-                Some(limit) if self.active.load(Ordering::Relaxed) == 0 => {
+                Some(limit) if self.active.load(Ordering::Acquire) == 0 => {
                     let since = Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed));
                     if now >= self.opened + since + limit {
                         IDLE_EXPIRED
@@ -148,9 +148,10 @@ pub struct Active(Arc<ConnState>);
 
 impl Drop for Active {
     fn drop(&mut self) {
-        if self.0.active.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.0.mark_idle();
-        }
+        // The time first: the sweeper, once it sees the count fall to
+        // zero, must not see the end of an earlier idle spell with it.
+        self.0.mark_idle();
+        self.0.active.fetch_sub(1, Ordering::Release);
     }
 }
 
