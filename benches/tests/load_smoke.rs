@@ -164,3 +164,28 @@ async fn every_scenario_runs_and_reports_what_happened() {
     drop(control);
     running.shut_down().await.expect("shut down");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_held_while_a_new_client_is_served() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_db(dir.path().join("pmm.db"));
+    config.addr = "127.0.0.1:0".parse().expect("addr");
+    let mut running = server::bind_and_start(config).await.expect("start");
+    running.ready().await.expect("ready");
+    let idle = load::IdleConfig {
+        connections: 50,
+        hold: Duration::from_millis(200),
+        server_pid: Some(std::process::id()),
+    };
+    let report = load::idle::run(&running.addr.to_string(), &idle)
+        .await
+        .expect("idle run");
+    assert_eq!(report.opened, 50, "{:?}", report.first_error);
+    assert!(report.new_client_served, "{:?}", report.first_error);
+    // The 50, the measuring connection, and the new client's.
+    assert!(report.server_open >= 51, "{report:?}");
+    assert_eq!(report.server_refused, 0);
+    assert!(report.rss_kb_with.is_some());
+    assert!(report.markdown().contains("| 50 | 50 |"));
+    running.shut_down().await.expect("shut down");
+}

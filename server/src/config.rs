@@ -163,6 +163,9 @@ pub struct Config {
     /// anyone who reaches the port may then read and write the ledger.
     #[arg(long, env = "PMM_INSECURE")]
     pub insecure: bool,
+    /// Connection limits and timeouts.
+    #[command(flatten)]
+    pub connections: crate::transport::Settings,
 
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `pmm_server=debug`.
     #[arg(long, env = "PMM_LOG", default_value = "info")]

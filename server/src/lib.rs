@@ -13,3 +13,4 @@ pub mod store;
 #[cfg(feature = "test-certs")]
 pub mod test_certs;
 pub mod tls;
+pub mod transport;

@@ -59,6 +59,8 @@ async fn serve() -> std::process::ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
+    // Every connection holds a descriptor: allow as many as the hard limit.
+    pmm_server::transport::fdlimit::raise_and_log(config.connections.max_connections);
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

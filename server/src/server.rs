@@ -13,7 +13,6 @@ use pmm::v1;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
@@ -25,10 +24,12 @@ use crate::api::admission::Admission;
 use crate::api::gate::Gate;
 use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
+use crate::api::undecodable::{RequestTypes, UndecodableLayer};
 use crate::auth::{AuthLayer, TokenFileError, Tokens};
 use crate::config::Config;
 use crate::ledger::handle::{Ledger, OpenError};
 use crate::security::{Security, SecurityError};
+use crate::transport::{Connections, StreamCountLayer};
 
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -199,14 +200,14 @@ async fn serve(
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
+    let connections = Connections::new(config.connections);
     let limits = config.limits();
     let admission = Arc::new(Admission::new(limits.work));
     let limit = limits.max_message_bytes;
-    let ledger = v1::ledger_server::LedgerServer::new(LedgerService::new(
-        Arc::clone(&gate),
-        limits,
-        Arc::clone(&admission),
-    ))
+    let ledger = v1::ledger_server::LedgerServer::new(
+        LedgerService::new(Arc::clone(&gate), limits, Arc::clone(&admission))
+            .with_connections(connections.clone()),
+    )
     .max_decoding_message_size(limit)
     .max_encoding_message_size(limit);
     let mind = v1::mind_server::MindServer::new(MindService::new(
@@ -268,20 +269,26 @@ async fn serve(
                     .latency_unit(LatencyUnit::Micros),
             )
             .on_failure(DefaultOnFailure::new().level(Level::WARN));
+        let undecodable = UndecodableLayer::new(RequestTypes::from_descriptor_sets(&[
+            v1::FILE_DESCRIPTOR_SET,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+        ]));
+        let settings = connections.settings();
         builder
             .max_concurrent_streams(max_concurrent_streams)
+            .http2_keepalive_interval(settings.keepalive_interval())
+            .http2_keepalive_timeout(settings.keepalive_timeout())
             .layer(trace)
+            .layer(StreamCountLayer)
             .layer(auth)
+            .layer(undecodable)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(ledger)
             .add_service(mind)
-            // Small responses must not wait for Nagle's algorithm.
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                on_shutdown,
-            )
+            // Limits, timeouts and TCP_NODELAY: see transport/.
+            .serve_with_incoming_shutdown(connections.incoming(listener), on_shutdown)
             .await?;
         Ok(())
     });

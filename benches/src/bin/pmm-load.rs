@@ -8,6 +8,7 @@
 //! pmm-load --spawn-server --db run.db --durability full --scenarios append,append-batch -c 32
 //! pmm-load --combine run1.json run2.json run3.json --json median.json
 //! pmm-load --spawn-server --secure --db run.db -s noop,get-metrics,append   # TLS + token
+//! pmm-load --spawn-server --db run.db --idle-connections 2000
 //! pmm-load --addr https://127.0.0.1:50051 --tls-ca ca.pem --token "$PMM_TOKEN"
 //! ```
 
@@ -160,6 +161,16 @@ struct Args {
     #[arg(long)]
     baseline: Option<PathBuf>,
 
+    /// Instead of the scenarios, the idle-connections scenario: hold this
+    /// many idle gRPC connections, check that a new client is served, and
+    /// report the server's memory and connection counts.
+    #[arg(long, value_name = "N")]
+    idle_connections: Option<usize>,
+
+    /// idle-connections: seconds to hold them before measuring.
+    #[arg(long, default_value_t = 2.0)]
+    idle_hold: f64,
+
     /// No progress lines on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -185,6 +196,7 @@ async fn run(args: Args) -> Result<(), LoadError> {
         Some(path) => Some(read_report(path)?),
         None => None,
     };
+
     if !args.combine.is_empty() {
         let runs = args
             .combine
@@ -194,6 +206,9 @@ async fn run(args: Args) -> Result<(), LoadError> {
         let report = Report::median_of(&runs)
             .ok_or_else(|| LoadError::Scenario("nothing to combine".to_string()))?;
         return output(&args, &report, baseline.as_ref());
+    }
+    if let Some(connections) = args.idle_connections {
+        return idle(&args, connections).await;
     }
     let mut config = LoadConfig {
         scenarios: args.scenarios.clone(),
@@ -297,6 +312,66 @@ async fn run(args: Args) -> Result<(), LoadError> {
     };
 
     output(&args, &report, baseline.as_ref())
+}
+
+fn check_loopback(addr: &str) -> Result<(), LoadError> {
+    if is_loopback(addr) {
+        Ok(())
+    } else {
+        Err(LoadError::Connect(format!(
+            "{addr}: pmm-load drives loopback addresses only"
+        )))
+    }
+}
+
+/// Starts a plaintext server for `--idle-connections`.
+async fn spawn(args: &Args) -> Result<load::SpawnedServer, LoadError> {
+    let db = args
+        .db
+        .clone()
+        .ok_or_else(|| LoadError::Spawn("--spawn-server needs --db".to_string()))?;
+    let mut options = load::SpawnOptions::new(&args.server_bin, db);
+    options.durability = args.durability.clone();
+    options.log = args.server_log.clone();
+    let server = load::SpawnedServer::start(&options).await?;
+    if !args.quiet {
+        eprintln!(
+            "pmm-load: server pid {} on {} SERVING after {:.0} ms",
+            server.pid,
+            server.addr,
+            server.cold_start.as_secs_f64() * 1e3
+        );
+    }
+    Ok(server)
+}
+
+async fn idle(args: &Args, connections: usize) -> Result<(), LoadError> {
+    let mut config = load::IdleConfig {
+        connections,
+        hold: seconds(args.idle_hold),
+        server_pid: args.server_pid,
+    };
+    let report = if args.spawn_server {
+        let server = spawn(args).await?;
+        config.server_pid = Some(server.pid);
+        let result = load::idle::run(&server.addr, &config).await;
+        let _ = server.stop(Duration::from_secs(60)).await;
+        result?
+    } else {
+        check_loopback(&args.addr)?;
+        load::idle::run(&args.addr, &config).await?
+    };
+    print!("{}", report.markdown());
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
+    }
+    if report.new_client_served {
+        Ok(())
+    } else {
+        Err(LoadError::Scenario(
+            "no new client was served while the idle connections were held".to_string(),
+        ))
+    }
 }
 
 fn read_report(path: &Path) -> Result<Report, LoadError> {

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use pmm_client::connect::{endpoint, AuthChannel};
+use pmm_client::v1;
 use pmm_client::v1::ledger_client::LedgerClient;
 use pmm_client::v1::mind_client::MindClient;
 use pmm_client::{Client, ConnectOptions, TlsOptions, Token};
@@ -83,6 +84,17 @@ impl Conn {
             health: HealthClient::new(channel),
             client,
         })
+    }
+
+    /// The server's Stats.
+    pub async fn stats(&self) -> Result<v1::StatsResponse, LoadError> {
+        let response = self
+            .ledger
+            .clone()
+            .stats(v1::StatsRequest {})
+            .await
+            .map_err(|e| LoadError::Rpc("Stats", e.message().to_string()))?;
+        Ok(response.into_inner())
     }
 
     /// Whether the server reports SERVING (overall status, service `""`).

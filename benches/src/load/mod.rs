@@ -10,6 +10,7 @@
 //! reads/writes the JSON.
 
 pub mod conn;
+pub mod idle;
 pub mod payload;
 pub mod report;
 pub mod secure;
@@ -26,6 +27,7 @@ use clap::ValueEnum;
 use pmm_client::v1;
 
 pub use conn::{Conn, Credentials};
+pub use idle::{IdleConfig, IdleReport};
 pub use payload::Payloads;
 pub use report::{Report, Row, RunMeta, ServerFigures};
 pub use secure::SecureSetup;
@@ -356,13 +358,7 @@ pub async fn run_with(
     let control = Conn::open_with(addr, credentials).await?;
 
     let started_head = head(&control).await?;
-    let stats = control
-        .ledger
-        .clone()
-        .stats(v1::StatsRequest {})
-        .await
-        .map_err(|e| LoadError::Rpc("Stats", e.message().to_string()))?
-        .into_inner();
+    let stats = control.stats().await?;
     let mut meta = RunMeta::collect(addr, config, &started_head, &stats);
     meta.security = credentials.describe(addr);
 

@@ -48,6 +48,8 @@ pub enum Error {
         limit: usize,
         retry_after: std::time::Duration,
     },
+    #[error("the request body could not be decoded as {expected}: {reason}")]
+    Undecodable { expected: String, reason: String },
 }
 
 impl From<Error> for Status {
@@ -89,6 +91,7 @@ impl From<Error> for Status {
                 }
                 status
             }
+            Error::Undecodable { .. } => Status::invalid_argument(message),
         }
     }
 }

@@ -19,6 +19,7 @@ use super::{mind, respond};
 use crate::config::Limits;
 use crate::ledger::handle::Ledger;
 use crate::store::{Direction, PageQuery};
+use crate::transport::Connections;
 
 /// The Ledger service.
 #[derive(Clone, Debug)]
@@ -26,6 +27,8 @@ pub struct LedgerService {
     gate: Arc<Gate>,
     limits: Limits,
     admission: Arc<Admission>,
+    /// For the connection lines of Stats.
+    connections: Option<Connections>,
 }
 
 impl LedgerService {
@@ -34,6 +37,15 @@ impl LedgerService {
             gate,
             limits,
             admission,
+            connections: None,
+        }
+    }
+
+    /// Stats reports these connections' settings and counters.
+    pub fn with_connections(self, connections: Connections) -> Self {
+        LedgerService {
+            connections: Some(connections),
+            ..self
         }
     }
 
@@ -147,10 +159,12 @@ impl LedgerService {
     ) -> Result<v1::StatsResponse, Error> {
         let (ledger, ()) = self.open(request)?;
         let stats = blocking(move || Ok(ledger.stats()?)).await?;
+        let connections = self.connections.as_ref().map(Connections::report);
         Ok(respond::stats(
             stats,
             &self.limits,
             &self.admission.figures(),
+            connections.as_ref(),
         ))
     }
 

@@ -9,4 +9,5 @@ pub mod gate;
 pub mod ledger;
 pub mod mind;
 pub mod respond;
+pub mod undecodable;
 pub mod validate;

@@ -18,6 +18,7 @@ use crate::ledger::views::{IdentityView, ProjectionView};
 use crate::rules::metrics::Adoption;
 use crate::rules::ContextError;
 use crate::store::schema::Durability;
+use crate::transport::ConnectionReport;
 
 /// An id as the wire carries it (ids are never negative).
 fn wire_id(id: i64) -> u64 {
@@ -272,7 +273,15 @@ pub fn search(result: SearchResult, last_id: i64) -> v1::SearchResponse {
     }
 }
 
-pub fn stats(s: LedgerStats, limits: &Limits, work: &[WorkFigures]) -> v1::StatsResponse {
+pub fn stats(
+    s: LedgerStats,
+    limits: &Limits,
+    work: &[WorkFigures],
+    connections: Option<&ConnectionReport>,
+) -> v1::StatsResponse {
+    let settings = connections.map(|c| c.settings);
+    let counted = connections.map(|c| c.figures).unwrap_or_default();
+    let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis() as u64);
     v1::StatsResponse {
         as_of_id: wire_id(s.head.last_id),
         event_count: s.head.count,
@@ -335,6 +344,13 @@ pub fn stats(s: LedgerStats, limits: &Limits, work: &[WorkFigures]) -> v1::Stats
             max_concurrent_tail_contexts: limits.work.tail_context as u32,
             max_concurrent_exports: limits.work.export as u32,
             max_concurrent_streams: limits.max_concurrent_streams,
+            max_connections: settings
+                .map_or(0, |c| c.max_connections.min(u32::MAX as usize) as u32),
+            handshake_timeout_ms: ms(settings.and_then(|c| c.handshake_timeout())),
+            idle_timeout_ms: ms(settings.and_then(|c| c.idle_timeout())),
+            keepalive_interval_ms: ms(settings.and_then(|c| c.keepalive_interval())),
+            keepalive_timeout_ms: ms(settings.and_then(|c| c.keepalive_timeout())),
+            tcp_keepalive_ms: ms(settings.and_then(|c| c.tcp_keepalive())),
         }),
         work: work
             .iter()
@@ -348,5 +364,12 @@ pub fn stats(s: LedgerStats, limits: &Limits, work: &[WorkFigures]) -> v1::Stats
             })
             .collect(),
         server_version: env!("CARGO_PKG_VERSION").to_string(),
+        connections_open: counted.open,
+        connections_accepted: counted.accepted,
+        connections_refused: counted.refused,
+        connections_closed_idle: counted.closed_idle,
+        connections_closed_handshake: counted.closed_handshake,
+        accept_errors: counted.accept_errors,
+        open_files_limit: connections.and_then(|c| c.open_files_limit).unwrap_or(0),
     }
 }

@@ -263,7 +263,7 @@ class CacheStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., entries: _Optional[int] = ..., capacity: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_concurrent_streams", "max_page_bytes", "max_concurrent_verify", "max_concurrent_search", "max_concurrent_replays", "max_concurrent_tail_contexts", "max_concurrent_exports", "subscriber_buffer", "subscriber_buffer_bytes", "subscriber_in_flight_bytes", "max_tail", "max_tail_bytes")
+    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_concurrent_streams", "max_connections", "handshake_timeout_ms", "idle_timeout_ms", "keepalive_interval_ms", "keepalive_timeout_ms", "tcp_keepalive_ms", "max_page_bytes", "max_concurrent_verify", "max_concurrent_search", "max_concurrent_replays", "max_concurrent_tail_contexts", "max_concurrent_exports", "subscriber_buffer", "subscriber_buffer_bytes", "subscriber_in_flight_bytes", "max_tail", "max_tail_bytes")
     MAX_EVENT_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_EVENTS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -272,6 +272,12 @@ class Limits(_message.Message):
     MAX_SEARCH_TOP_K_FIELD_NUMBER: _ClassVar[int]
     MAX_N_REFLECTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    HANDSHAKE_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    IDLE_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    KEEPALIVE_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    KEEPALIVE_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    TCP_KEEPALIVE_MS_FIELD_NUMBER: _ClassVar[int]
     MAX_PAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_VERIFY_FIELD_NUMBER: _ClassVar[int]
     MAX_CONCURRENT_SEARCH_FIELD_NUMBER: _ClassVar[int]
@@ -291,6 +297,12 @@ class Limits(_message.Message):
     max_search_top_k: int
     max_n_reflections: int
     max_concurrent_streams: int
+    max_connections: int
+    handshake_timeout_ms: int
+    idle_timeout_ms: int
+    keepalive_interval_ms: int
+    keepalive_timeout_ms: int
+    tcp_keepalive_ms: int
     max_page_bytes: int
     max_concurrent_verify: int
     max_concurrent_search: int
@@ -302,7 +314,7 @@ class Limits(_message.Message):
     subscriber_in_flight_bytes: int
     max_tail: int
     max_tail_bytes: int
-    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., max_page_bytes: _Optional[int] = ..., max_concurrent_verify: _Optional[int] = ..., max_concurrent_search: _Optional[int] = ..., max_concurrent_replays: _Optional[int] = ..., max_concurrent_tail_contexts: _Optional[int] = ..., max_concurrent_exports: _Optional[int] = ..., subscriber_buffer: _Optional[int] = ..., subscriber_buffer_bytes: _Optional[int] = ..., subscriber_in_flight_bytes: _Optional[int] = ..., max_tail: _Optional[int] = ..., max_tail_bytes: _Optional[int] = ...) -> None: ...
+    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_concurrent_streams: _Optional[int] = ..., max_connections: _Optional[int] = ..., handshake_timeout_ms: _Optional[int] = ..., idle_timeout_ms: _Optional[int] = ..., keepalive_interval_ms: _Optional[int] = ..., keepalive_timeout_ms: _Optional[int] = ..., tcp_keepalive_ms: _Optional[int] = ..., max_page_bytes: _Optional[int] = ..., max_concurrent_verify: _Optional[int] = ..., max_concurrent_search: _Optional[int] = ..., max_concurrent_replays: _Optional[int] = ..., max_concurrent_tail_contexts: _Optional[int] = ..., max_concurrent_exports: _Optional[int] = ..., subscriber_buffer: _Optional[int] = ..., subscriber_buffer_bytes: _Optional[int] = ..., subscriber_in_flight_bytes: _Optional[int] = ..., max_tail: _Optional[int] = ..., max_tail_bytes: _Optional[int] = ...) -> None: ...
 
 class ChainFaultInfo(_message.Message):
     __slots__ = ("id", "fault", "reason")
@@ -331,7 +343,7 @@ class WorkStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ..., running: _Optional[int] = ..., admitted: _Optional[int] = ..., refused: _Optional[int] = ..., cancelled: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
-    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "work", "live_window_rows", "live_window_bytes", "chain_fault")
+    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "work", "live_window_rows", "live_window_bytes", "chain_fault", "connections_open", "connections_accepted", "connections_refused", "connections_closed_idle", "connections_closed_handshake", "accept_errors", "open_files_limit")
     class EventsByKindEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -358,6 +370,13 @@ class StatsResponse(_message.Message):
     LIVE_WINDOW_ROWS_FIELD_NUMBER: _ClassVar[int]
     LIVE_WINDOW_BYTES_FIELD_NUMBER: _ClassVar[int]
     CHAIN_FAULT_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_OPEN_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_REFUSED_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_CLOSED_IDLE_FIELD_NUMBER: _ClassVar[int]
+    CONNECTIONS_CLOSED_HANDSHAKE_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FILES_LIMIT_FIELD_NUMBER: _ClassVar[int]
     as_of_id: int
     event_count: int
     events_by_kind: _containers.ScalarMap[str, int]
@@ -377,7 +396,14 @@ class StatsResponse(_message.Message):
     live_window_rows: int
     live_window_bytes: int
     chain_fault: ChainFaultInfo
-    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ..., work: _Optional[_Iterable[_Union[WorkStats, _Mapping]]] = ..., live_window_rows: _Optional[int] = ..., live_window_bytes: _Optional[int] = ..., chain_fault: _Optional[_Union[ChainFaultInfo, _Mapping]] = ...) -> None: ...
+    connections_open: int
+    connections_accepted: int
+    connections_refused: int
+    connections_closed_idle: int
+    connections_closed_handshake: int
+    accept_errors: int
+    open_files_limit: int
+    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ..., work: _Optional[_Iterable[_Union[WorkStats, _Mapping]]] = ..., live_window_rows: _Optional[int] = ..., live_window_bytes: _Optional[int] = ..., chain_fault: _Optional[_Union[ChainFaultInfo, _Mapping]] = ..., connections_open: _Optional[int] = ..., connections_accepted: _Optional[int] = ..., connections_refused: _Optional[int] = ..., connections_closed_idle: _Optional[int] = ..., connections_closed_handshake: _Optional[int] = ..., accept_errors: _Optional[int] = ..., open_files_limit: _Optional[int] = ...) -> None: ...
 
 class ImportRequest(_message.Message):
     __slots__ = ("rows", "mode")
