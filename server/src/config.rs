@@ -167,6 +167,18 @@ pub struct Config {
     #[command(flatten)]
     pub connections: crate::transport::Settings,
 
+    /// Examine the ledger file (SQLite integrity, rebuilding a damaged
+    /// index; the schema; the hash chain; the head anchor), say what was
+    /// found, and exit (0 when healthy) instead of serving.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Write on although the ledger file does not match its head anchor
+    /// (`pmm.db-anchor`: rows were removed or rewritten outside the server).
+    /// Check the file first; the anchor then names the current head.
+    #[arg(long, env = "PMM_ACCEPT_ANCHOR")]
+    pub accept_anchor: bool,
+
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `pmm_server=debug`.
     #[arg(long, env = "PMM_LOG", default_value = "info")]
     pub log: String,
@@ -286,6 +298,7 @@ impl Config {
             },
             write_queue: self.max_batch_events.max(64),
             verify_folds_every: self.verify_folds_every,
+            accept_anchor: self.accept_anchor,
         }
     }
 }

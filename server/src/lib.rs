@@ -2,6 +2,7 @@
 pub mod api;
 pub mod auth;
 pub mod chain;
+pub mod check;
 pub mod config;
 pub mod event;
 pub mod ledger;

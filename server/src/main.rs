@@ -53,12 +53,28 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// `--check`: examine the ledger file, say what was found, exit 0 when it is
+/// healthy (after repairs), 1 when not.
+fn check(config: &Config) -> std::process::ExitCode {
+    println!("pmm-server --check {}", config.db.display());
+    let report = pmm_server::check::check(&config.db);
+    print!("{}", report.text());
+    if report.healthy {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
+
 async fn serve() -> std::process::ExitCode {
     let config = Config::parse();
     tracing_subscriber::fmt()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
+    if config.check {
+        return check(&config);
+    }
     // Every connection holds a descriptor: allow as many as the hard limit.
     pmm_server::transport::fdlimit::raise_and_log(config.connections.max_connections);
     match run(config).await {

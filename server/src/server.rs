@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use pmm::v1;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tonic::transport::Server;
 use tonic_health::server::HealthReporter;
@@ -27,6 +27,7 @@ use crate::api::mind::MindService;
 use crate::api::undecodable::{RequestTypes, UndecodableLayer};
 use crate::auth::{AuthLayer, TokenFileError, Tokens};
 use crate::config::Config;
+use crate::ledger::condition::Condition;
 use crate::ledger::handle::{Ledger, OpenError};
 use crate::security::{Security, SecurityError};
 use crate::transport::{Connections, StreamCountLayer};
@@ -153,6 +154,39 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
+/// Health follows the ledger's condition: every service SERVING while it
+/// can be written; otherwise the server as a whole and `pmm.v1.Ledger`
+/// (whose appends are refused) NOT_SERVING, and `pmm.v1.Mind` (reads only)
+/// SERVING. Ends when shutdown begins.
+async fn follow_condition(
+    health: HealthReporter,
+    mut condition: watch::Receiver<Condition>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    loop {
+        let writable = condition.borrow_and_update().is_writable();
+        if *stopping.borrow() {
+            return;
+        }
+        if writable {
+            set_health(&health, ServingStatus::Serving).await;
+        } else {
+            for name in ["", v1::ledger_server::SERVICE_NAME] {
+                health
+                    .set_service_status(name, ServingStatus::NotServing)
+                    .await;
+            }
+            health
+                .set_service_status(v1::mind_server::SERVICE_NAME, ServingStatus::Serving)
+                .await;
+        }
+        tokio::select! {
+            changed = condition.changed() => if changed.is_err() { return },
+            _ = stopping.changed() => return,
+        }
+    }
+}
+
 /// Listens on `config.addr` (port 0: any free port, see [`Running::addr`])
 /// and starts serving there. The exposure, TLS and tokens are checked
 /// first: a refusal happens before anything is bound.
@@ -218,7 +252,10 @@ async fn serve(
     .max_decoding_message_size(limit)
     .max_encoding_message_size(limit);
 
+    // Set when shutdown begins: health stops following the ledger then.
+    let stopping = Arc::new(watch::Sender::new(false));
     let ready = {
+        let stopping = Arc::clone(&stopping);
         let gate = Arc::clone(&gate);
         let health = health.clone();
         let config = config.clone();
@@ -233,7 +270,11 @@ async fn serve(
                     .map_err(|source| ServeError::Open { path, source })?;
             let ledger = Arc::new(ledger);
             gate.open(Arc::clone(&ledger));
-            set_health(&health, ServingStatus::Serving).await;
+            tokio::spawn(follow_condition(
+                health.clone(),
+                ledger.condition().watch(),
+                stopping.subscribe(),
+            ));
             tracing::info!("serving");
             Ok(ledger)
         })
@@ -245,6 +286,7 @@ async fn serve(
         async move {
             let _ = shutdown_rx.await;
             tracing::info!("shutting down: finishing in-flight calls");
+            stopping.send_replace(true);
             set_health(&health, ServingStatus::NotServing).await;
             if let Some(ledger) = gate.get() {
                 ledger.shut_down();

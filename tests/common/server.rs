@@ -90,6 +90,11 @@ impl TestServer {
         (running, channel)
     }
 
+    /// Changes the configuration the next [`TestServer::restart`] uses.
+    pub fn reconfigure(&mut self, adjust: impl FnOnce(&mut Config)) {
+        adjust(&mut self.config);
+    }
+
     /// Stops the server gracefully and starts a new one on the same ledger
     /// (a new port), reconnecting the clients.
     pub async fn restart(&mut self) {

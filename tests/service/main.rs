@@ -26,5 +26,6 @@ mod startup;
 mod stats;
 mod subscribe;
 mod tail;
+mod tamper;
 mod transfer;
 mod verify;

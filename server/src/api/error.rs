@@ -6,6 +6,7 @@ use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 
 use super::validate::RequestError;
+use crate::ledger::condition::Condition;
 use crate::ledger::handle::{AsOfError, ViewError};
 use crate::ledger::head::Head;
 use crate::ledger::hub::HubError;
@@ -108,11 +109,21 @@ fn write(e: WriteError, message: String) -> Status {
         WriteError::IdsExhausted { .. } => Status::resource_exhausted(message),
         WriteError::Storage { .. } | WriteError::WriterFailed => internal(message),
         WriteError::ShuttingDown => Status::unavailable(message),
+        WriteError::NotWritable(condition) => match condition {
+            Condition::ReadOnly { .. } => Status::failed_precondition(message),
+            Condition::Damaged { .. } | Condition::AnchorMismatch { .. } => {
+                Status::data_loss(message)
+            }
+            Condition::Writable => internal(message),
+        },
     }
 }
 
 fn store(e: &StoreError, message: String) -> Status {
     match e {
+        StoreError::Sqlite(e) if damaged(e) => Status::data_loss(format!(
+            "{message}: the ledger file is damaged; run `pmm-server --check` on it"
+        )),
         StoreError::Sqlite(_)
         | StoreError::Pool(_)
         | StoreError::CreateDir { .. }
@@ -121,6 +132,14 @@ fn store(e: &StoreError, message: String) -> Status {
         | StoreError::NotALedger { .. }
         | StoreError::Thread { .. } => internal(message),
     }
+}
+
+/// SQLite says the file is damaged (or not a database at all).
+fn damaged(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
 }
 
 fn replay(e: &ReplayError, message: String) -> Status {

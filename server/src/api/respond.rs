@@ -310,6 +310,7 @@ pub fn stats(
         subscribers: s.subscribers as u32,
         live_window_rows: s.live_window.0 as u64,
         live_window_bytes: s.live_window.1 as u64,
+        condition: s.condition.to_string(),
         chain_fault: s.chain_fault.map(|f| v1::ChainFaultInfo {
             id: wire_id(f.id),
             fault: fault_code(&f.reason) as i32,

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::anchor::{self, Anchor, AnchorKeeper};
 use super::caches::{CacheFigures, Caches, Vector};
 use super::cancel::Cancel;
+use super::condition::{Condition, ConditionCell};
 use super::head::Head;
 use super::hub::{self, Hub, HubError, HubLimits};
 use super::replay::{self, Progress, ReplayError, Verification};
@@ -47,6 +49,9 @@ pub struct LedgerConfig {
     pub write_queue: usize,
     /// Check mode: rebuild and compare every N appended events (0 = off).
     pub verify_folds_every: u64,
+    /// Write on although the file does not match its head anchor (after an
+    /// operator checked it); the anchor then names the current head.
+    pub accept_anchor: bool,
 }
 
 /// Why a ledger could not be opened.
@@ -100,6 +105,8 @@ pub struct LedgerStats {
     pub live_window: (usize, usize),
     /// The first row where the chain breaks (or cannot be read), if any.
     pub chain_fault: Option<crate::chain::ChainFault>,
+    /// Whether the ledger can be written.
+    pub condition: Condition,
     pub durability: Durability,
 }
 
@@ -114,6 +121,7 @@ pub struct Ledger {
     caches: Caches,
     rebuild: RebuildStats,
     opened_at: Instant,
+    condition: ConditionCell,
     _checkpointer: Checkpointer,
 }
 
@@ -123,7 +131,7 @@ impl Ledger {
     pub fn open(config: LedgerConfig, progress: &Progress) -> Result<Ledger, OpenError> {
         let opened_at = Instant::now();
         let conn = write::open_connection(&config.path, config.durability)?;
-        let checkpointer = Checkpointer::start(&config.path, config.durability)?;
+        let read_only = conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false);
         let store = Store::open_pool(&config.path, config.read_pool)?;
         let rebuild_start = Instant::now();
         let folded = replay::rebuild(
@@ -150,10 +158,33 @@ impl Ledger {
                 "{fault}: reads are served, appends are refused (see VerifyChain)"
             );
         }
+        let anchor_path = anchor::path_for(&config.path);
+        let (condition, anchored) = check_anchor(&config, &anchor_path, &store, &folded.head)?;
+        if let Some(damage) = &folded.damage {
+            condition.degrade(Condition::Damaged {
+                reason: damage.clone(),
+            });
+        }
+        if read_only {
+            condition.degrade(Condition::ReadOnly {
+                reason: format!("{} cannot be written", config.path.display()),
+            });
+        }
         let published = Arc::new(Published::new(Snapshot {
             head: folded.head.clone(),
             state: folded.state.clone(),
         }));
+        let checkpointer = Checkpointer::start(
+            &config.path,
+            config.durability,
+            Box::new(AnchorKeeper::new(
+                anchor_path,
+                Arc::clone(&published),
+                condition.clone(),
+                config.durability == Durability::Full,
+                anchored,
+            )),
+        )?;
         let hub = Hub::new(config.hub, folded.head.last_id);
         let sequencer = Sequencer::start(
             conn,
@@ -165,6 +196,7 @@ impl Ledger {
                 queue: config.write_queue,
                 verify_folds_every: config.verify_folds_every,
                 store: store.clone(),
+                condition: condition.clone(),
             },
         );
         Ok(Ledger {
@@ -176,6 +208,7 @@ impl Ledger {
             caches: Caches::default(),
             rebuild,
             opened_at,
+            condition,
             _checkpointer: checkpointer,
         })
     }
@@ -241,12 +274,12 @@ impl Ledger {
 
     /// A page of stored rows. Blocking.
     pub fn read_page(&self, query: &PageQuery) -> Result<Page, StoreError> {
-        self.store.page(query)
+        self.observed(self.store.page(query))
     }
 
     /// One stored row. Blocking.
     pub fn event(&self, id: i64) -> Result<Option<Event>, StoreError> {
-        self.store.get(id)
+        self.observed(self.store.get(id))
     }
 
     /// Starts a subscription.
@@ -256,6 +289,20 @@ impl Ledger {
     ) -> Result<mpsc::Receiver<Result<hub::Delivery, HubError>>, HubError> {
         self.hub
             .subscribe(spec, self.store.clone(), Arc::clone(&self.published))
+    }
+
+    /// Whether the ledger can be written, and how that changes.
+    pub fn condition(&self) -> &ConditionCell {
+        &self.condition
+    }
+
+    /// A store error, after noting what it says about the file (read-only,
+    /// damaged).
+    fn observed<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(StoreError::Sqlite(e)) = &result {
+            self.condition.observe(e);
+        }
+        result
     }
 
     /// Verifies the stored chain up to `up_to`. Blocking, O(ledger); stops
@@ -375,7 +422,7 @@ impl Ledger {
 
     /// Statistics of the ledger. Blocking (counts rows by kind).
     pub fn stats(&self) -> Result<LedgerStats, StoreError> {
-        let events_by_kind = self.store.counts_by_kind()?;
+        let events_by_kind = self.observed(self.store.counts_by_kind())?;
         let (db_bytes, wal_bytes) = self.store.file_sizes();
         let writer: &SequencerStats = &self.sequencer.stats;
         let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
@@ -392,6 +439,7 @@ impl Ledger {
             subscribers: self.hub.subscriber_count(),
             live_window: self.hub.window_size(),
             chain_fault: self.snapshot().state.chain.fault().cloned(),
+            condition: self.condition.get(),
             durability: self.config.durability,
         })
     }
@@ -410,4 +458,44 @@ impl Ledger {
     pub async fn stop_writer(&self) {
         self.sequencer.stop().await;
     }
+}
+
+/// The ledger's condition as its head anchor finds it, and the anchor now
+/// in force (to be kept with the checkpoints).
+fn check_anchor(
+    config: &LedgerConfig,
+    path: &std::path::Path,
+    store: &Store,
+    head: &Head,
+) -> Result<(ConditionCell, Option<Anchor>), StoreError> {
+    let condition = ConditionCell::new(Condition::Writable);
+    let anchor = match Anchor::read(path) {
+        Ok(anchor) => anchor,
+        Err(e) => {
+            tracing::warn!("{e}; the ledger is not checked against an anchor");
+            return Ok((condition, None));
+        }
+    };
+    let Some(anchor) = anchor else {
+        return Ok((condition, None));
+    };
+    let Some(reason) = anchor.check(store, head)? else {
+        return Ok((condition, Some(anchor)));
+    };
+    if config.accept_anchor {
+        tracing::warn!(
+            "{reason}; accepted (--accept-anchor): the anchor now names the current head"
+        );
+        let now = Anchor::of(head);
+        let renewed = match &now {
+            Some(anchor) => anchor.write(path, true).map_err(|e| e.to_string()),
+            None => std::fs::remove_file(path).map_err(|e| e.to_string()),
+        };
+        if let Err(e) = renewed {
+            tracing::warn!("cannot renew the anchor {}: {e}", path.display());
+        }
+        return Ok((condition, now));
+    }
+    condition.degrade(Condition::AnchorMismatch { reason });
+    Ok((condition, Some(anchor)))
 }

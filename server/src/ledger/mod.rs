@@ -14,8 +14,10 @@
 //! Modules here import one another by their own paths (never through this
 //! file), so that no import runs in a circle.
 
+pub mod anchor;
 pub mod caches;
 pub mod cancel;
+pub mod condition;
 pub mod handle;
 pub mod head;
 pub mod hub;

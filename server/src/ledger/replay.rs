@@ -103,13 +103,34 @@ pub fn rebuild(
     let chain = parser
         .join()
         .map_err(|_| ReplayError::ThreadPanicked { name: "rebuild" })?;
-    read?;
     drained?;
+    // SQLite finding the file damaged part-way is not the end: what was
+    // read before is served, and the damage reported.
+    let damage = match read {
+        Ok(()) => None,
+        Err(ReplayError::Store(StoreError::Sqlite(e))) if is_damage(&e) => Some(format!(
+            "rows after id {} cannot be read: {e}",
+            folder.head.last_id
+        )),
+        Err(e) => return Err(e),
+    };
     let Folder {
         mut state, head, ..
     } = folder;
     state.set_chain(chain);
-    Ok(Folded { head, state })
+    Ok(Folded {
+        head,
+        state,
+        damage,
+    })
+}
+
+/// SQLite says the file is damaged.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
 }
 
 /// The parsing half of a rebuild: parses each row's meta (so that the

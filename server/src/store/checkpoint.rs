@@ -21,6 +21,24 @@ use super::StoreError;
 /// How often the WAL is checkpointed.
 const INTERVAL: Duration = Duration::from_millis(250);
 
+/// Told about each checkpoint (the ledger keeps its head anchor with it).
+pub trait CheckpointHook: Send + 'static {
+    /// Just before a checkpoint starts.
+    fn before(&mut self);
+    /// After it, `complete` when every frame of the WAL was copied into the
+    /// database file (and synced): what was committed before it started is
+    /// now in the file.
+    fn after(&mut self, complete: bool);
+}
+
+/// A hook that does nothing.
+pub struct NoHook;
+
+impl CheckpointHook for NoHook {
+    fn before(&mut self) {}
+    fn after(&mut self, _complete: bool) {}
+}
+
 /// The checkpointing thread; stops (after one last checkpoint) when dropped.
 #[derive(Debug)]
 pub struct Checkpointer {
@@ -31,7 +49,11 @@ pub struct Checkpointer {
 impl Checkpointer {
     /// Starts checkpointing the ledger at `path`, syncing as `durability`
     /// asks.
-    pub fn start(path: &Path, durability: Durability) -> Result<Checkpointer, StoreError> {
+    pub fn start(
+        path: &Path,
+        durability: Durability,
+        mut hook: Box<dyn CheckpointHook>,
+    ) -> Result<Checkpointer, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "synchronous", schema::synchronous(durability))?;
@@ -43,7 +65,9 @@ impl Checkpointer {
                     stopped.recv_timeout(INTERVAL),
                     Err(RecvTimeoutError::Timeout)
                 );
-                checkpoint(&conn);
+                hook.before();
+                let complete = checkpoint(&conn);
+                hook.after(complete);
                 if last {
                     break;
                 }
@@ -60,16 +84,26 @@ impl Checkpointer {
 }
 
 /// One PASSIVE checkpoint: as much of the WAL as no reader still needs.
-fn checkpoint(conn: &Connection) {
+/// `true` when all of it was copied.
+fn checkpoint(conn: &Connection) -> bool {
     let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
     });
     match result {
-        Ok((wal_frames, copied)) if copied > 0 => {
-            tracing::trace!(wal_frames, copied, "checkpoint");
+        Ok((busy, wal_frames, copied)) => {
+            if copied > 0 {
+                tracing::trace!(wal_frames, copied, "checkpoint");
+            }
+            busy == 0 && wal_frames == copied
         }
-        Ok(_) => {}
-        Err(e) => tracing::warn!("checkpoint failed: {e}"),
+        Err(e) => {
+            tracing::warn!("checkpoint failed: {e}");
+            false
+        }
     }
 }
 

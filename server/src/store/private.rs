@@ -43,6 +43,16 @@ pub fn create_file(path: &Path) -> Result<(), StoreError> {
     }
 }
 
+/// Creates (or truncates) a small file of the server's own beside the
+/// database, mode 0600 when new, for writing.
+pub fn create_own_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+    options.open(path)
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::PermissionsExt;

@@ -67,7 +67,7 @@ pub fn prepare_writer(conn: &Connection, durability: Durability) -> Result<(), S
     check_columns(conn)
 }
 
-fn check_columns(conn: &Connection) -> Result<(), StoreError> {
+pub fn check_columns(conn: &Connection) -> Result<(), StoreError> {
     let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('events')")?;
     let columns = stmt
         .query_map([], |r| r.get::<_, String>(0))?

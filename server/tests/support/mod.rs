@@ -88,7 +88,10 @@ impl Server {
         let addr = loop {
             let line = log
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("the server logs its address");
+                .unwrap_or_else(|_| {
+                    let status = child.try_wait().ok().flatten();
+                    panic!("the server did not log its address (exit status {status:?})")
+                });
             if let Some(rest) = line.split("listening addr=").nth(1) {
                 break rest.split_whitespace().next().expect("addr").to_string();
             }

@@ -11,7 +11,8 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::job::{Job, Planned};
 use super::plan::{plan, Ground};
-use super::{Folded, RowSink, SequencerStats, WriteError};
+use super::{Folded, RowSink, SequencerOptions, SequencerStats, WriteError};
+use crate::ledger::condition::ConditionCell;
 use crate::ledger::head::Head;
 use crate::ledger::snapshot::Published;
 use crate::rules::State;
@@ -34,6 +35,8 @@ pub(super) struct Core {
     pub(super) stats: Arc<SequencerStats>,
     pub(super) check: FoldCheck,
     durability: Durability,
+    /// Whether the ledger may be written; storage errors may worsen it.
+    condition: ConditionCell,
 }
 
 /// The check mode: incremental state against a rebuild from SQLite.
@@ -65,8 +68,7 @@ impl Writer {
         published: Arc<Published>,
         sink: RowSink,
         stats: Arc<SequencerStats>,
-        check: FoldCheck,
-        durability: Durability,
+        options: SequencerOptions,
     ) -> Self {
         Writer {
             conn,
@@ -76,8 +78,9 @@ impl Writer {
                 published,
                 sink,
                 stats,
-                check,
-                durability,
+                check: FoldCheck::new(options.verify_folds_every, options.store),
+                durability: options.durability,
+                condition: options.condition,
             },
         }
     }
@@ -103,9 +106,17 @@ impl Writer {
         let started = std::time::Instant::now();
         let jobs = group.len();
         let Writer { conn, core } = self;
+        if !core.condition.is_writable() {
+            let condition = core.condition.get();
+            for job in group {
+                job.fail(WriteError::NotWritable(condition.clone()));
+            }
+            return;
+        }
         let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(e) => {
+                core.condition.observe(&e);
                 tracing::warn!("sequencer: cannot begin a transaction: {e}");
                 for job in group {
                     job.fail(WriteError::storage("beginning a transaction", &e));
@@ -135,6 +146,7 @@ impl Writer {
         if let Some((planned, error)) = failed {
             drop(tx); // rolls back
             tracing::warn!("sequencer: write failed: {error}");
+            core.condition.observe(&error);
             if isolate {
                 let rest: Vec<Job> = done
                     .into_iter()
@@ -157,6 +169,7 @@ impl Writer {
         }
         if let Err(e) = tx.commit() {
             tracing::warn!("sequencer: commit failed: {e}");
+            core.condition.observe(&e);
             for planned in done {
                 planned
                     .into_job()

@@ -35,8 +35,9 @@ use rusqlite::Connection;
 use serde_json::Value;
 use tokio::sync::{oneshot, Notify, Semaphore};
 
-use self::commit::{FoldCheck, Writer};
+use self::commit::Writer;
 use self::job::Job;
+use super::condition::{Condition, ConditionCell};
 use super::head::Head;
 use super::snapshot::{Published, Snapshot};
 use crate::chain::{ChainFault, PreparedHash};
@@ -145,6 +146,8 @@ pub enum WriteError {
         during: &'static str,
         reason: String,
     },
+    #[error("{0}")]
+    NotWritable(Condition),
     #[error("the writer failed earlier and refuses further writes; restart the server")]
     WriterFailed,
     #[error("the server is shutting down")]
@@ -186,6 +189,8 @@ pub struct SequencerOptions {
     pub verify_folds_every: u64,
     /// Where the check mode rebuilds from.
     pub store: Store,
+    /// Whether the ledger may be written (read-only, damaged, anchor).
+    pub condition: ConditionCell,
 }
 
 /// The state a sequencer starts from: every stored row folded.
@@ -193,6 +198,9 @@ pub struct SequencerOptions {
 pub struct Folded {
     pub head: Head,
     pub state: State,
+    /// Where reading the stored rows stopped because the file is damaged
+    /// (the state covers the rows before).
+    pub damage: Option<String>,
 }
 
 /// The handle callers use to reach the writer.
@@ -242,15 +250,7 @@ impl Sequencer {
     ) -> Sequencer {
         let stats = Arc::new(SequencerStats::default());
         let queue = options.queue.max(1);
-        let writer = Writer::new(
-            conn,
-            folded,
-            published,
-            sink,
-            Arc::clone(&stats),
-            FoldCheck::new(options.verify_folds_every, options.store),
-            options.durability,
-        );
+        let writer = Writer::new(conn, folded, published, sink, Arc::clone(&stats), options);
         let shared = Shared {
             queue: Mutex::new(Queue::default()),
             writer: Mutex::new(writer),

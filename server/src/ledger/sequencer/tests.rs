@@ -11,6 +11,7 @@ use tokio::sync::oneshot;
 use super::job::Job;
 use super::*;
 use crate::chain::{verify_chain, PreparedHash};
+use crate::ledger::condition::{Condition, ConditionCell};
 use crate::ledger::snapshot::Published;
 use crate::rules::State;
 use crate::store::write::open_connection;
@@ -32,6 +33,7 @@ fn fixture() -> Fixture {
     let folded = Folded {
         head: Head::default(),
         state: State::new(crate::rules::TailLimits::rows(16)),
+        damage: None,
     };
     let published = Arc::new(Published::new(Snapshot {
         head: Head::default(),
@@ -54,6 +56,7 @@ fn fixture() -> Fixture {
             queue: 64,
             verify_folds_every: 0,
             store: store.clone(),
+            condition: ConditionCell::new(Condition::Writable),
         },
     );
     Fixture {
