@@ -37,8 +37,8 @@ pub mod types;
 pub use client::{Client, ConnectOptions, DEFAULT_ADDR};
 pub use error::{ClientError, ConflictHead};
 pub use options::{
-    AppendOptions, ContextOptions, ExportOptions, ImportMode, MetricsOptions, NewEvent,
-    ProjectionOptions, ReadOptions, SearchOptions,
+    AppendOptions, ContextOptions, ExportOptions, HistoryOptions, ImportMode, MetricsOptions,
+    NewEvent, ProjectionOptions, ReadOptions, SearchOptions,
 };
 pub use subscribe::{Position, Reconnect, RetryPolicy, Start, SubItem, SubscribeSpec};
 pub use types::{

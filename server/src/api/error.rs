@@ -6,8 +6,10 @@ use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 
 use super::validate::RequestError;
+use crate::ledger::breakdown::TokenizerError;
 use crate::ledger::handle::AsOfError;
 use crate::ledger::head::Head;
+use crate::ledger::history::HistoryError;
 use crate::ledger::hub::HubError;
 use crate::ledger::replay::ReplayError;
 use crate::ledger::sequencer::WriteError;
@@ -31,6 +33,10 @@ pub enum Error {
     AsOf(#[from] AsOfError),
     #[error("stage cannot be computed: {0}")]
     Context(#[from] ContextError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
     #[error("no event with id {id} (the ledger's last id is {last_id})")]
     NotFound { id: i64, last_id: i64 },
     #[error(
@@ -62,6 +68,14 @@ impl From<Error> for Status {
                 AsOfError::Replay(e) => replay(&e, message),
             },
             Error::Context(ContextError::Telemetry(_)) => Status::failed_precondition(message),
+            Error::History(e) => match e {
+                HistoryError::BeyondHead { .. } => Status::out_of_range(message),
+                HistoryError::FromAfterTo { .. } | HistoryError::TooManyPoints { .. } => {
+                    Status::invalid_argument(message)
+                }
+                HistoryError::Replay(e) => replay(&e, message),
+            },
+            Error::Tokenizer(_) => internal(message),
             Error::NotFound { .. } => Status::not_found(message),
             Error::Starting { .. } => Status::unavailable(message),
             Error::Worker(_) => internal(message),

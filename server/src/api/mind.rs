@@ -35,16 +35,29 @@ async fn snapshot(ledger: &Arc<Ledger>, as_of: AsOf) -> Result<Arc<Snapshot>, Er
     }
 }
 
-/// A context block of a snapshot (shared with the views of an Append).
-pub fn context(
+/// A context block of a snapshot (shared with the views of an Append),
+/// with its breakdown when asked: counted off the async runtime the first
+/// time (it may load the tokenizer), a cache lookup after that.
+pub async fn context(
     ledger: &Ledger,
     snapshot: &Snapshot,
     query: &ContextQuery,
 ) -> Result<v1::GetContextResponse, Error> {
-    let text = ledger.context(snapshot, &query.params, query.tail)?;
+    let cached = ledger.context(snapshot, &query.params, query.tail)?;
+    let breakdown = match query.breakdown {
+        None => None,
+        Some(encoding) => Some(match cached.cached_breakdown(encoding) {
+            Some(b) => b,
+            None => {
+                let cached = Arc::clone(&cached);
+                blocking(move || Ok(cached.breakdown(encoding)?)).await?
+            }
+        }),
+    };
     Ok(v1::GetContextResponse {
-        text: (*text).clone(),
+        text: cached.block.text.clone(),
         as_of_id: snapshot.as_of_id().max(0) as u64,
+        breakdown: breakdown.map(|b| respond::breakdown(&b)),
     })
 }
 
@@ -109,7 +122,16 @@ impl MindService {
     ) -> Result<v1::GetContextResponse, Error> {
         let (ledger, q) = self.open(request)?;
         let s = snapshot(&ledger, q.as_of).await?;
-        context(&ledger, &s, &q)
+        context(&ledger, &s, &q).await
+    }
+
+    async fn serve_metrics_history(
+        &self,
+        request: Request<v1::GetMetricsHistoryRequest>,
+    ) -> Result<v1::GetMetricsHistoryResponse, Error> {
+        let (ledger, query) = self.open(request)?;
+        let history = blocking(move || Ok(ledger.metrics_history(&query)?)).await?;
+        Ok(respond::metrics_history(&history))
     }
 
     fn serve_embed(&self, request: Request<v1::EmbedRequest>) -> Result<v1::EmbedResponse, Error> {
@@ -167,6 +189,13 @@ impl mind_server::Mind for MindService {
         request: Request<v1::GetContextRequest>,
     ) -> Result<Response<v1::GetContextResponse>, Status> {
         Ok(Response::new(self.serve_context(request).await?))
+    }
+
+    async fn get_metrics_history(
+        &self,
+        request: Request<v1::GetMetricsHistoryRequest>,
+    ) -> Result<Response<v1::GetMetricsHistoryResponse>, Status> {
+        Ok(Response::new(self.serve_metrics_history(request).await?))
     }
 
     async fn embed(

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::breakdown::CachedContext;
 use super::caches::{CacheFigures, Caches, Vector};
 use super::head::Head;
+use super::history::{self, History, HistoryError, HistoryQuery};
 use super::hub::{self, Hub, HubError};
 use super::replay::{self, Progress, ReplayError, Verification};
 use super::search::{self, SearchQuery, SearchResult};
@@ -248,20 +250,29 @@ impl Ledger {
         v
     }
 
-    /// A context block of a snapshot, cached by head and parameters: an
-    /// interaction asks for the same block several times per head, and a
-    /// tail block costs a replay of the tail window. `tail` must be within
-    /// the window kept (`tail_capacity`).
+    /// A context block of a snapshot, cached by head and parameters (with
+    /// its breakdowns, counted when first asked for): an interaction asks
+    /// for the same block several times per head, and a tail block costs a
+    /// replay of the tail window. `tail` must be within the window kept
+    /// (`tail_capacity`).
     pub fn context(
         &self,
         snapshot: &Snapshot,
         params: &ContextParams,
         tail: Option<usize>,
-    ) -> Result<Arc<String>, ContextError> {
+    ) -> Result<Arc<CachedContext>, ContextError> {
         let key = (snapshot.as_of_id(), *params, tail);
-        self.caches
-            .contexts
-            .get_or_insert_with(&key, || snapshot.state.context(params, tail).map(Arc::new))
+        self.caches.contexts.get_or_insert_with(&key, || {
+            let block = snapshot.state.context_block(params, tail)?;
+            Ok(Arc::new(CachedContext::new(block)))
+        })
+    }
+
+    /// IAS, GAS and the stage as of a series of ids up to `query.to` (the
+    /// head when unset), from one replay of the stored rows. Blocking,
+    /// O(to).
+    pub fn metrics_history(&self, query: &HistoryQuery) -> Result<History, HistoryError> {
+        history::metrics_history(&self.store, query, self.head().last_id)
     }
 
     /// The projection view of a snapshot, built once per head and page.

@@ -6,6 +6,9 @@
 //!   publish);
 //! - [`replay`]: the start-up rebuild and the verification of the stored
 //!   chain;
+//! - [`history`]: the metrics as the ledger grew, from one replay;
+//! - [`breakdown`]: a context block's size section by section (tokens of
+//!   a real tokenizer), cached with the block;
 //! - [`snapshot`]: the published, immutable derived state;
 //! - [`hub`]: subscriptions (catch-up from SQLite, then live);
 //! - [`head`], [`views`], [`search`], [`caches`]: the head, the cached
@@ -14,9 +17,11 @@
 //! Modules here import one another by their own paths (never through this
 //! file), so that no import runs in a circle.
 
+pub mod breakdown;
 pub mod caches;
 pub mod handle;
 pub mod head;
+pub mod history;
 pub mod hub;
 pub mod replay;
 pub mod search;

@@ -33,11 +33,8 @@ pub enum ReplayError {
 /// Rows handed between the rebuild's two threads at a time.
 const REBUILD_BATCH: usize = 1024;
 
-/// Folds every stored row with id <= `up_to` into fresh state, streaming.
-///
-/// Two threads share the work: this one reads rows from SQLite and folds
-/// events; a second parses each row's meta and verifies the hash chain
-/// (the larger half), handing the parsed events back in order.
+/// Folds every stored row with id <= `up_to` into fresh state, streaming,
+/// and verifies the stored chain on the way.
 pub fn rebuild(
     store: &Store,
     tail_capacity: usize,
@@ -47,6 +44,46 @@ pub fn rebuild(
     if let Some(p) = progress {
         p.total.store(store.count()?, Ordering::Relaxed);
     }
+    let mut folder = Folder {
+        state: State::new(tail_capacity),
+        head: Head::default(),
+        progress,
+    };
+    let chain = stream_parsed(store, up_to, Check::MetaAndChain, |events| {
+        folder.fold(events)
+    })?;
+    let Folder {
+        mut state, head, ..
+    } = folder;
+    state.set_chain(chain);
+    Ok(Folded { head, state })
+}
+
+/// What the parsing thread of [`stream_parsed`] checks of each row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Meta must parse (a row whose meta does not is an error).
+    Meta,
+    /// Meta must parse, and the hash chain is verified (its status is
+    /// returned).
+    MetaAndChain,
+}
+
+/// Hands every stored row with id <= `up_to` to `fold`, in id order and in
+/// batches, each row's meta already parsed; never holds the whole ledger.
+///
+/// Two threads share the work: this one reads rows from SQLite and runs
+/// `fold`; a second parses each row's meta (and with
+/// [`Check::MetaAndChain`] verifies the hash chain, the larger half),
+/// handing the parsed events back in order. A row whose meta cannot be
+/// parsed ends the replay with [`ReplayError::UnreadableRow`], as every
+/// view of it would be wrong.
+pub fn stream_parsed(
+    store: &Store,
+    up_to: i64,
+    check: Check,
+    mut fold: impl FnMut(Vec<Arc<Event>>),
+) -> Result<ChainStatus, ReplayError> {
     let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
     // Unbounded, but never holds more than the batches in flight: this
     // thread drains it each time it hands over a batch.
@@ -56,8 +93,9 @@ pub fn rebuild(
         .name("pmm-verify".into())
         .spawn(move || {
             let mut chain = ChainStatus::default();
+            let verify = check == Check::MetaAndChain;
             for rows in rows_in {
-                let events = parse_and_chain(rows, &mut chain);
+                let events = parse_and_chain(rows, verify.then_some(&mut chain));
                 if events_out.send(events).is_err() {
                     break;
                 }
@@ -69,11 +107,6 @@ pub fn rebuild(
             source,
         })?;
 
-    let mut folder = Folder {
-        state: State::new(tail_capacity),
-        head: Head::default(),
-        progress,
-    };
     let mut batch = Vec::with_capacity(REBUILD_BATCH);
     let read = store.for_each(i64::MIN, up_to, |row| {
         batch.push(row);
@@ -82,7 +115,7 @@ pub fn rebuild(
             // A send fails only if the parser is gone; it is joined below.
             let _ = rows_out.send(full);
             while let Ok(events) = events_in.try_recv() {
-                folder.fold(events?);
+                fold(events?);
             }
         }
         Ok::<(), ReplayError>(())
@@ -92,7 +125,7 @@ pub fn rebuild(
     }
     drop(rows_out);
     let drained: Result<(), ReplayError> = events_in.iter().try_for_each(|events| {
-        folder.fold(events?);
+        fold(events?);
         Ok(())
     });
     let chain = parser
@@ -100,18 +133,14 @@ pub fn rebuild(
         .map_err(|_| ReplayError::ThreadPanicked { name: "rebuild" })?;
     read?;
     drained?;
-    let Folder {
-        mut state, head, ..
-    } = folder;
-    state.set_chain(chain);
-    Ok(Folded { head, state })
+    Ok(chain)
 }
 
-/// The parsing half of a rebuild: parses each row's meta (so that the
-/// folding thread does not) and checks the chain.
+/// The parsing half of a replay: parses each row's meta (so that the
+/// folding thread does not) and, when given the chain, checks it.
 fn parse_and_chain(
     rows: Vec<Event>,
-    chain: &mut ChainStatus,
+    mut chain: Option<&mut ChainStatus>,
 ) -> Result<Vec<Arc<Event>>, ReplayError> {
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
@@ -121,7 +150,9 @@ fn parse_and_chain(
                 reason: e.to_string(),
             });
         }
-        chain.apply(&row);
+        if let Some(chain) = chain.as_deref_mut() {
+            chain.apply(&row);
+        }
         events.push(Arc::new(row));
     }
     Ok(events)
@@ -383,7 +414,7 @@ mod tests {
                 let ts = "2025-09-29T12:00:00+00:00".to_string();
                 let hash = crate::chain::event_hash(id, &ts, "user", "x", &meta, prev.as_deref())
                     .expect("hashable");
-                let ev = Event {
+                Event {
                     id,
                     ts,
                     kind: "user".into(),
@@ -392,8 +423,7 @@ mod tests {
                     prev_hash: prev.replace(hash.clone()),
                     hash: Some(hash),
                     parsed: ParsedMeta::given(meta),
-                };
-                ev
+                }
             })
             .collect()
     }

@@ -21,7 +21,7 @@ use serde_json::{json, Number, Value};
 use crate::chain::{ChainFault, ChainVerifier};
 use crate::event::Event;
 
-pub use context::{ContextError, ContextFolds, ContextParams, TailWindow};
+pub use context::{ContextBlock, ContextError, ContextFolds, ContextParams, Section, TailWindow};
 pub use directives::Directives;
 pub use metrics::{Diagnosis, Metrics, Scores};
 pub use projection::Projection;
@@ -180,6 +180,16 @@ impl State {
         params: &ContextParams,
         tail: Option<usize>,
     ) -> Result<String, ContextError> {
+        self.context_block(params, tail)
+            .map(ContextBlock::into_text)
+    }
+
+    /// The same block with its sections.
+    pub fn context_block(
+        &self,
+        params: &ContextParams,
+        tail: Option<usize>,
+    ) -> Result<ContextBlock, ContextError> {
         match tail {
             None => self.whole.render(params),
             Some(n) => self.tail.fold_last(n).render(params),
