@@ -2,64 +2,11 @@
 //! read, context, tail, and import → export → import of every fixture ledger
 //! with identical rows and hashes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use pmm_server::config::Config;
-use pmm_server::server::{self, Running};
-
-struct Server {
-    running: Option<Running>,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start() -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config::for_db(dir.path().join("pmm.db"));
-        config.addr = "127.0.0.1:0".parse().expect("addr");
-        let mut running = server::bind_and_start(config).await.expect("start");
-        running.ready().await.expect("ready");
-        Server {
-            addr: format!("http://{}", running.addr),
-            running: Some(running),
-            _dir: dir,
-        }
-    }
-
-    /// Runs `pmm --addr <this server> args…` off the async runtime.
-    async fn pmm(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pmm"));
-        command.arg("--addr").arg(&self.addr).args(args);
-        tokio::task::spawn_blocking(move || command.output().expect("run pmm"))
-            .await
-            .expect("join")
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let out = self.pmm(args).await;
-        assert!(
-            out.status.success(),
-            "pmm {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8 output")
-    }
-
-    async fn stop(mut self) {
-        if let Some(running) = self.running.take() {
-            running.shut_down().await.expect("shutdown");
-        }
-    }
-}
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PMM_FIXTURES") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"),
-    }
-}
+use common::{fixtures_root, Server};
 
 /// The `hash` of every row of a JSON-lines ledger.
 fn hashes(path: &Path) -> Vec<String> {

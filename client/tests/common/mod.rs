@@ -1,0 +1,85 @@
+//! A real server on 127.0.0.1:0 for the CLI tests, and the `pmm` binary
+//! run against it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use pmm_server::config::Config;
+use pmm_server::server::{self, Running};
+
+pub struct Server {
+    running: Option<Running>,
+    pub addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// A server over a new empty ledger.
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("pmm.db");
+        Self::start_on(dir, db).await
+    }
+
+    /// A server over a copy of a ledger file (left untouched).
+    pub async fn start_on_copy(ledger: &Path) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("pmm.db");
+        std::fs::copy(ledger, &db).expect("copy ledger");
+        Self::start_on(dir, db).await
+    }
+
+    async fn start_on(dir: tempfile::TempDir, db: PathBuf) -> Server {
+        let mut config = Config::for_db(db);
+        config.addr = "127.0.0.1:0".parse().expect("addr");
+        let mut running = server::bind_and_start(config).await.expect("start");
+        running.ready().await.expect("ready");
+        Server {
+            addr: format!("http://{}", running.addr),
+            running: Some(running),
+            _dir: dir,
+        }
+    }
+
+    /// Runs `pmm --addr <this server> args…` off the async runtime.
+    pub async fn pmm(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pmm"));
+        command.arg("--addr").arg(&self.addr).args(args);
+        tokio::task::spawn_blocking(move || command.output().expect("run pmm"))
+            .await
+            .expect("join")
+    }
+
+    pub async fn ok(&self, args: &[&str]) -> String {
+        let out = self.pmm(args).await;
+        assert!(
+            out.status.success(),
+            "pmm {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+
+    /// `ok` with `--json`, parsed.
+    pub async fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut with = vec!["--json"];
+        with.extend_from_slice(args);
+        let text = self.ok(&with).await;
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("pmm {args:?}: not JSON ({e}): {text}"))
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shut_down().await.expect("shutdown");
+        }
+    }
+}
+
+pub fn fixtures_root() -> PathBuf {
+    match std::env::var_os("PMM_FIXTURES") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"),
+    }
+}
