@@ -68,6 +68,12 @@ pub enum Scenario {
     GetProjection,
     /// Mind.GetContext (standard layout, whole ledger).
     GetContext,
+    /// Mind.GetContext with the breakdown (o200k_base; counted on the first
+    /// call per head, a cache lookup after).
+    GetContextBreakdown,
+    /// Mind.GetMetricsHistory (100 points over the whole ledger: one replay
+    /// of every row per call).
+    MetricsHistory,
     /// N live subscribers (only_new); one append; time to reach each.
     SubscribeFanout,
     /// Append user, GetContext, GetMetrics, Append response: 4 round trips.
@@ -82,13 +88,15 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in run order.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Noop,
         Scenario::VerifyChain,
         Scenario::SubscribeCatchup,
         Scenario::GetMetrics,
         Scenario::GetProjection,
         Scenario::GetContext,
+        Scenario::GetContextBreakdown,
+        Scenario::MetricsHistory,
         Scenario::SubscribeFanout,
         Scenario::Interaction,
         Scenario::Interaction2,
@@ -105,6 +113,8 @@ impl Scenario {
             Scenario::GetMetrics => "get-metrics",
             Scenario::GetProjection => "get-projection",
             Scenario::GetContext => "get-context",
+            Scenario::GetContextBreakdown => "get-context-breakdown",
+            Scenario::MetricsHistory => "metrics-history",
             Scenario::SubscribeFanout => "subscribe-fanout",
             Scenario::Interaction => "interaction",
             Scenario::Interaction2 => "interaction2",
