@@ -180,7 +180,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     use super::*;
-    use crate::rules::{ContextParams, Fold, State, CONTEXT_TAIL_ROWS};
+    use crate::rules::{ContextParams, Fold, State, OUTPUT_BLOCKS};
 
     fn fixture_cases() -> Vec<PathBuf> {
         let root = match std::env::var_os("PMM_FIXTURES") {
@@ -200,26 +200,15 @@ mod tests {
 
     /// The four blocks of the fixtures' outputs, with their names.
     fn blocks(state: &State) -> Vec<(&'static str, ContextBlock)> {
-        let standard = ContextParams::default();
-        let compact = ContextParams {
-            compact: true,
-            ..standard
-        };
-        let budget = ContextParams {
-            n_reflections: 5,
-            max_commitment_chars: 100,
-            max_reflection_chars: 150,
-            compact: false,
-        };
-        let block = |params: &ContextParams, tail| {
-            state.context_block(params, tail).expect("renderable block")
-        };
-        vec![
-            ("context", block(&standard, None)),
-            ("context_compact", block(&compact, None)),
-            ("context_budget", block(&budget, None)),
-            ("context_tail", block(&standard, Some(CONTEXT_TAIL_ROWS))),
-        ]
+        OUTPUT_BLOCKS
+            .iter()
+            .map(|(name, params, tail)| {
+                let block = state
+                    .context_block(params, *tail)
+                    .expect("renderable block");
+                (*name, block)
+            })
+            .collect()
     }
 
     /// On every fixture's four blocks: the sections concatenated are the

@@ -50,14 +50,19 @@ pub struct ContextParams {
     pub compact: bool,
 }
 
+impl ContextParams {
+    /// The reference's defaults: the standard block.
+    pub const STANDARD: ContextParams = ContextParams {
+        n_reflections: 3,
+        max_commitment_chars: 400,
+        max_reflection_chars: 600,
+        compact: false,
+    };
+}
+
 impl Default for ContextParams {
     fn default() -> Self {
-        ContextParams {
-            n_reflections: 3,
-            max_commitment_chars: 400,
-            max_reflection_chars: 600,
-            compact: false,
-        }
+        Self::STANDARD
     }
 }
 

@@ -45,6 +45,33 @@ pub fn float_value(x: f64) -> Value {
 /// Rows in the context tail window of the reference outputs.
 pub const CONTEXT_TAIL_ROWS: usize = 1000;
 
+const STANDARD: ContextParams = ContextParams::STANDARD;
+
+/// The four context blocks of the reference outputs: name, parameters,
+/// tail window.
+pub const OUTPUT_BLOCKS: [(&str, ContextParams, Option<usize>); 4] = [
+    ("context", STANDARD, None),
+    (
+        "context_compact",
+        ContextParams {
+            compact: true,
+            ..STANDARD
+        },
+        None,
+    ),
+    ("context_tail", STANDARD, Some(CONTEXT_TAIL_ROWS)),
+    (
+        "context_budget",
+        ContextParams {
+            n_reflections: 5,
+            max_commitment_chars: 100,
+            max_reflection_chars: 150,
+            compact: false,
+        },
+        None,
+    ),
+];
+
 /// Whether the hash chain verifies so far, and where it first failed.
 #[derive(Clone, Debug, Default)]
 pub struct ChainStatus {
@@ -203,18 +230,7 @@ impl State {
             Ok(model) => (model, Value::Null),
             Err(err) => (Value::Null, json!(err)),
         };
-        let standard = ContextParams::default();
-        let compact = ContextParams {
-            compact: true,
-            ..standard
-        };
-        let budget = ContextParams {
-            n_reflections: 5,
-            max_commitment_chars: 100,
-            max_reflection_chars: 150,
-            compact: false,
-        };
-        Ok(json!({
+        let mut out = json!({
             "after_id": self.last_id,
             "event_count": self.event_count,
             "self_model": projection.self_model_json(),
@@ -227,12 +243,12 @@ impl State {
             "metrics": self.whole.metrics.scores_json(),
             "diagnose": self.whole.metrics.diagnosis().to_json(),
             "stage": self.whole.stage.stage()?.to_json(),
-            "context": self.context(&standard, None)?,
-            "context_compact": self.context(&compact, None)?,
-            "context_tail": self.context(&standard, Some(CONTEXT_TAIL_ROWS))?,
-            "context_budget": self.context(&budget, None)?,
-            "chain_ok": self.chain.ok(),
-        }))
+        });
+        for (name, params, tail) in OUTPUT_BLOCKS {
+            out[name] = json!(self.context(&params, tail)?);
+        }
+        out["chain_ok"] = json!(self.chain.ok());
+        Ok(out)
     }
 }
 

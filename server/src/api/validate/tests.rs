@@ -35,6 +35,21 @@ where
     (status.code(), status.message().to_string())
 }
 
+/// Each request is refused INVALID_ARGUMENT with a message starting so.
+fn all_invalid<R: Validate>(cases: impl IntoIterator<Item = (R, &'static str)>)
+where
+    R::Valid: std::fmt::Debug,
+{
+    for (request, message) in cases {
+        let (code, got) = refused(request);
+        assert_eq!(code, Code::InvalidArgument, "{got}");
+        assert!(
+            got.starts_with(message),
+            "expected {message:?}, got {got:?}"
+        );
+    }
+}
+
 fn input(kind: &str, content: &str, meta: &str, key: &str) -> v1::EventInput {
     v1::EventInput {
         kind: kind.into(),
@@ -260,14 +275,7 @@ fn read_applies_defaults_and_refuses_bad_ranges() {
             "kinds: 65 kinds given, at most 64",
         ),
     ];
-    for (request, message) in cases {
-        let (code, got) = refused(request);
-        assert_eq!(code, Code::InvalidArgument, "{got}");
-        assert!(
-            got.starts_with(message),
-            "expected {message:?}, got {got:?}"
-        );
-    }
+    all_invalid(cases);
 }
 
 #[test]
@@ -355,14 +363,7 @@ fn import_checks_order_and_links_within_the_request() {
             "mode: unknown mode 9",
         ),
     ];
-    for (request, message) in cases {
-        let (code, got) = refused(request);
-        assert_eq!(code, Code::InvalidArgument, "{got}");
-        assert!(
-            got.starts_with(message),
-            "expected {message:?}, got {got:?}"
-        );
-    }
+    all_invalid(cases);
     // Verbatim keeps links as they are.
     let verbatim = v1::ImportRequest {
         rows: vec![row(1, None, "h1"), row(2, Some("other"), "h2")],
@@ -449,14 +450,7 @@ fn context_parameters_are_checked_once_here() {
             "encoding: unknown encoding 9",
         ),
     ];
-    for (request, message) in cases {
-        let (code, got) = refused(request);
-        assert_eq!(code, Code::InvalidArgument, "{got}");
-        assert!(
-            got.starts_with(message),
-            "expected {message:?}, got {got:?}"
-        );
-    }
+    all_invalid(cases);
 }
 
 #[test]
@@ -544,14 +538,7 @@ fn metrics_history_spacing_is_bounded() {
             "from_id: 5 is after to_id 4",
         ),
     ];
-    for (request, message) in cases {
-        let (code, got) = refused(request);
-        assert_eq!(code, Code::InvalidArgument, "{got}");
-        assert!(
-            got.starts_with(message),
-            "expected {message:?}, got {got:?}"
-        );
-    }
+    all_invalid(cases);
 }
 
 #[test]
