@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use pmm::v1::{self, mind_server};
+use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use super::error::Error;
@@ -12,6 +13,7 @@ use super::respond;
 use super::validate::{AsOf, ContextQuery, Validate};
 use crate::config::Limits;
 use crate::ledger::handle::Ledger;
+use crate::ledger::history::HISTORY_CONCURRENCY;
 use crate::ledger::snapshot::Snapshot;
 use crate::ledger::views;
 use crate::rules::embedding::digest;
@@ -21,6 +23,8 @@ use crate::rules::embedding::digest;
 pub struct MindService {
     gate: Arc<Gate>,
     limits: Limits,
+    /// Bounds the histories computed at once ([`HISTORY_CONCURRENCY`]).
+    histories: Arc<Semaphore>,
 }
 
 /// The snapshot a read asks for: current, or as of a past id (replayed off
@@ -63,7 +67,11 @@ pub async fn context(
 
 impl MindService {
     pub fn new(gate: Arc<Gate>, limits: Limits) -> Self {
-        MindService { gate, limits }
+        MindService {
+            gate,
+            limits,
+            histories: Arc::new(Semaphore::new(HISTORY_CONCURRENCY)),
+        }
     }
 
     /// The ledger and the validated request.
@@ -130,6 +138,11 @@ impl MindService {
         request: Request<v1::GetMetricsHistoryRequest>,
     ) -> Result<v1::GetMetricsHistoryResponse, Error> {
         let (ledger, query) = self.open(request)?;
+        let _turn = self
+            .histories
+            .acquire()
+            .await
+            .map_err(|e| Error::Worker(e.to_string()))?;
         let history = blocking(move || Ok(ledger.metrics_history(&query)?)).await?;
         Ok(respond::metrics_history(&history))
     }

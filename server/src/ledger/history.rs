@@ -14,6 +14,10 @@ use crate::store::Store;
 pub const MAX_HISTORY_POINTS: usize = 10_000;
 /// Points of a history that says neither `points` nor `every`.
 pub const DEFAULT_HISTORY_POINTS: usize = 100;
+/// Histories computed at once; further calls wait their turn. Each is a
+/// replay of the ledger on two threads, so more at once would only share
+/// the cores and multiply the rows in flight.
+pub const HISTORY_CONCURRENCY: usize = 2;
 
 /// Where the points go between the first id and the last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -29,6 +29,8 @@ use crate::watch_view::WatchState;
 const BACKFILL: u64 = 200;
 /// Metrics are fetched again at most this often while events arrive.
 const METRICS_EVERY: Duration = Duration::from_millis(200);
+/// Longest wait for the metrics while the view is live.
+const METRICS_TIMEOUT: Duration = Duration::from_secs(2);
 /// The view is redrawn at least this often (the rate decays).
 const TICK: Duration = Duration::from_millis(500);
 
@@ -137,6 +139,8 @@ async fn live(
     screen: &mut Screen,
 ) -> Result<(), Fail> {
     let mut keys = keyboard();
+    // A short deadline, so that a server gone away does not hold up q.
+    let metrics_client = ctx.client.with_request_timeout(Some(METRICS_TIMEOUT));
     let mut tick = tokio::time::interval(TICK);
     let mut metrics_at: Option<Instant> = None;
     let mut metrics_due = true;
@@ -144,7 +148,7 @@ async fn live(
         if metrics_due && metrics_at.is_none_or(|t| t.elapsed() >= METRICS_EVERY) {
             // A failed read leaves the last metrics shown; the status line
             // tells of connection trouble.
-            if let Ok(m) = ctx.client.get_metrics(&MetricsOptions::default()).await {
+            if let Ok(m) = metrics_client.get_metrics(&MetricsOptions::default()).await {
                 state.metrics = Some(m);
             }
             metrics_at = Some(Instant::now());
