@@ -135,3 +135,32 @@ async fn import_export_import_of_every_fixture_keeps_every_hash() {
         }
     }
 }
+
+/// Ledgers of 1 MB events read and export whole: the server cuts pages by
+/// bytes and the CLI follows them (20 MB would not fit one 16 MiB message).
+#[tokio::test]
+async fn read_and_export_ledgers_of_large_events() {
+    let s = Server::start().await;
+    let client = pmm_client::Client::connect(&s.addr).await.expect("connect");
+    for i in 0..20 {
+        let content = format!("{i}{}", "y".repeat(1_000_000));
+        client
+            .append(pmm_client::NewEvent::new("user", &content))
+            .await
+            .expect("append 1 MB");
+    }
+    let read = s.ok(&["--json", "read"]).await;
+    let ids: Vec<u64> = read
+        .lines()
+        .map(|l| {
+            let row: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            row["id"].as_u64().expect("id")
+        })
+        .collect();
+    assert_eq!(ids, (1..=20).collect::<Vec<u64>>());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("export.jsonl");
+    s.ok(&["export", file.to_str().expect("path")]).await;
+    assert_eq!(hashes(&file).len(), 20);
+    s.stop().await;
+}

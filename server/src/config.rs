@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::ledger::handle::LedgerConfig;
+use crate::ledger::hub::HubLimits;
+use crate::rules::TailLimits;
 use crate::store::schema::Durability;
 
 /// The pmm gRPC server.
@@ -46,26 +48,69 @@ pub struct Config {
     #[arg(long, env = "PMM_MAX_MESSAGE_BYTES", default_value_t = 16 << 20)]
     pub max_message_bytes: usize,
 
-    /// Largest Read page and Export chunk.
+    /// Largest Read page and Export chunk, in events.
     #[arg(long, env = "PMM_MAX_PAGE", default_value_t = 10_000)]
     pub max_page_size: usize,
+
+    /// Largest Read page and Export chunk, in bytes of events (a page holds
+    /// at least one event). Must be at least max-event-bytes + 1 KiB and at
+    /// most max-message-bytes.
+    #[arg(long, env = "PMM_MAX_PAGE_BYTES", default_value_t = 4 << 20)]
+    pub max_page_bytes: usize,
 
     /// Most open subscriptions.
     #[arg(long, env = "PMM_MAX_SUBSCRIBERS", default_value_t = 1024)]
     pub max_subscribers: usize,
 
-    /// Live rows buffered for subscribers; one that falls further behind
-    /// reads from SQLite until it catches up.
+    /// Recent rows kept in memory for subscribers (the live window, shared
+    /// by all); one further behind reads from SQLite until it catches up.
     #[arg(long, env = "PMM_SUBSCRIBER_BUFFER", default_value_t = 4096)]
     pub subscriber_buffer: usize,
+
+    /// Bytes of recent rows kept in the live window, at most.
+    #[arg(long, env = "PMM_SUBSCRIBER_BUFFER_BYTES", default_value_t = 16 << 20)]
+    pub subscriber_buffer_bytes: usize,
+
+    /// Bytes of rows one subscription may have queued for its client; a
+    /// client that stops reading holds no more than this.
+    #[arg(long, env = "PMM_SUBSCRIBER_IN_FLIGHT_BYTES", default_value_t = 64 << 10)]
+    pub subscriber_in_flight_bytes: usize,
 
     /// Largest Search top_k.
     #[arg(long, env = "PMM_MAX_TOP_K", default_value_t = 100)]
     pub max_search_top_k: usize,
 
-    /// Rows kept for context blocks over a tail window (GetContext `tail`).
+    /// Longest GetContext `tail`, in rows; the last rows are kept in memory
+    /// for it, up to --max-tail-bytes.
     #[arg(long, env = "PMM_MAX_TAIL", default_value_t = 1000)]
     pub max_tail: usize,
+
+    /// Bytes of the last rows kept in memory for tail contexts; a tail
+    /// longer than the rows this holds reads the older ones from SQLite.
+    #[arg(long, env = "PMM_MAX_TAIL_BYTES", default_value_t = 32 << 20)]
+    pub max_tail_bytes: usize,
+
+    /// Most VerifyChain calls running at once (more are refused with
+    /// RESOURCE_EXHAUSTED).
+    #[arg(long, env = "PMM_MAX_CONCURRENT_VERIFY", default_value_t = 2)]
+    pub max_concurrent_verify: usize,
+
+    /// Most Search calls running at once.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_SEARCH", default_value_t = 4)]
+    pub max_concurrent_search: usize,
+
+    /// Most rebuilds of a past state (views `as_of_id` an uncached id)
+    /// running at once.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_REPLAYS", default_value_t = 2)]
+    pub max_concurrent_replays: usize,
+
+    /// Most uncached context blocks over a tail window being built at once.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_TAIL_CONTEXTS", default_value_t = 8)]
+    pub max_concurrent_tail_contexts: usize,
+
+    /// Most Export streams open at once.
+    #[arg(long, env = "PMM_MAX_CONCURRENT_EXPORTS", default_value_t = 4)]
+    pub max_concurrent_exports: usize,
 
     /// Check mode: every N appended events, rebuild all derived state from
     /// SQLite and compare it with the incremental state (0 = off).
@@ -77,6 +122,29 @@ pub struct Config {
     pub log: String,
 }
 
+/// Room beyond `max_event_bytes` that a stored row may take in a message:
+/// its timestamp and hashes (bounded on Import) and the framing.
+pub const ROW_ROOM: usize = 1 << 10;
+
+/// Settings that contradict each other.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--max-page-bytes {page} must be at least --max-event-bytes {event} + {ROW_ROOM} (one event must fit a page)")]
+    PageSmallerThanEvent { page: usize, event: usize },
+    #[error("--max-page-bytes {page} must be at most --max-message-bytes {message} (a page must fit a message)")]
+    PageLargerThanMessage { page: usize, message: usize },
+}
+
+/// How many of each kind of expensive work may run at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkLimits {
+    pub verify: usize,
+    pub search: usize,
+    pub replay: usize,
+    pub tail_context: usize,
+    pub export: usize,
+}
+
 /// The limits requests are checked against (the `limits` of Stats).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -84,10 +152,16 @@ pub struct Limits {
     pub max_batch_events: usize,
     pub max_message_bytes: usize,
     pub max_page_size: usize,
+    pub max_page_bytes: usize,
     pub max_subscribers: usize,
+    pub subscriber_buffer: usize,
+    pub subscriber_buffer_bytes: usize,
+    pub subscriber_in_flight_bytes: usize,
     pub max_search_top_k: usize,
     pub max_tail: usize,
+    pub max_tail_bytes: usize,
     pub max_n_reflections: usize,
+    pub work: WorkLimits,
 }
 
 impl Config {
@@ -98,6 +172,24 @@ impl Config {
         config
     }
 
+    /// Checks that the settings fit together: every stored event fits a
+    /// page, and a page fits a message.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.max_page_bytes < self.max_event_bytes.saturating_add(ROW_ROOM) {
+            return Err(ConfigError::PageSmallerThanEvent {
+                page: self.max_page_bytes,
+                event: self.max_event_bytes,
+            });
+        }
+        if self.max_page_bytes > self.max_message_bytes {
+            return Err(ConfigError::PageLargerThanMessage {
+                page: self.max_page_bytes,
+                message: self.max_message_bytes,
+            });
+        }
+        Ok(())
+    }
+
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         Limits {
@@ -105,10 +197,22 @@ impl Config {
             max_batch_events: self.max_batch_events,
             max_message_bytes: self.max_message_bytes,
             max_page_size: self.max_page_size,
+            max_page_bytes: self.max_page_bytes,
             max_subscribers: self.max_subscribers,
+            subscriber_buffer: self.subscriber_buffer,
+            subscriber_buffer_bytes: self.subscriber_buffer_bytes,
+            subscriber_in_flight_bytes: self.subscriber_in_flight_bytes,
             max_search_top_k: self.max_search_top_k,
             max_tail: self.max_tail,
+            max_tail_bytes: self.max_tail_bytes,
             max_n_reflections: crate::rules::context::MAX_REFLECTIONS,
+            work: WorkLimits {
+                verify: self.max_concurrent_verify,
+                search: self.max_concurrent_search,
+                replay: self.max_concurrent_replays,
+                tail_context: self.max_concurrent_tail_contexts,
+                export: self.max_concurrent_exports,
+            },
         }
     }
 
@@ -118,9 +222,16 @@ impl Config {
             path: self.db.clone(),
             durability: self.durability,
             read_pool: self.read_pool,
-            tail_capacity: self.max_tail,
-            subscriber_buffer: self.subscriber_buffer,
-            max_subscribers: self.max_subscribers,
+            tail: TailLimits {
+                rows: self.max_tail,
+                bytes: self.max_tail_bytes,
+            },
+            hub: HubLimits {
+                window_rows: self.subscriber_buffer,
+                window_bytes: self.subscriber_buffer_bytes,
+                in_flight_bytes: self.subscriber_in_flight_bytes,
+                max_subscribers: self.max_subscribers,
+            },
             write_queue: self.max_batch_events.max(64),
             verify_folds_every: self.verify_folds_every,
         }

@@ -7,6 +7,10 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
+/// The largest row id: 2^53 − 1, the largest integer every language's JSON
+/// numbers hold exactly. Ids are 1 to `MAX_ID`; nothing larger is stored.
+pub const MAX_ID: i64 = (1 << 53) - 1;
+
 /// A row of the `events` table (SPEC §1).
 ///
 /// `meta_text` is the meta JSON text exactly as stored; the rules read it
@@ -70,6 +74,16 @@ impl PartialEq for Event {
 }
 
 impl Event {
+    /// The bytes of its texts: what holding it in memory costs, roughly.
+    pub fn text_bytes(&self) -> usize {
+        self.ts.len()
+            + self.kind.len()
+            + self.content.len()
+            + self.meta_text.len()
+            + self.prev_hash.as_ref().map_or(0, String::len)
+            + self.hash.as_ref().map_or(0, String::len)
+    }
+
     /// The parsed meta, or why the stored text cannot be parsed.
     pub fn parsed_meta(&self) -> Result<&Value, &MetaError> {
         self.parsed

@@ -20,6 +20,7 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
 
+use crate::api::admission::Admission;
 use crate::api::gate::Gate;
 use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
@@ -37,6 +38,8 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("start-up task failed: {0}")]
     Join(String),
+    #[error("bad settings: {0}")]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -120,6 +123,7 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
 /// Listens on `config.addr` (port 0: any free port, see [`Running::addr`])
 /// and starts serving there.
 pub async fn bind_and_start(config: Config) -> Result<Running, ServeError> {
+    config.check()?;
     let listener = TcpListener::bind(config.addr)
         .await
         .map_err(|source| ServeError::Listen {
@@ -131,6 +135,7 @@ pub async fn bind_and_start(config: Config) -> Result<Running, ServeError> {
 
 /// Starts serving on `listener` and opens the ledger in the background.
 pub async fn start(config: Config, listener: TcpListener) -> Result<Running, ServeError> {
+    config.check()?;
     let addr = listener
         .local_addr()
         .map_err(|e| ServeError::Join(e.to_string()))?;
@@ -152,14 +157,22 @@ pub async fn start(config: Config, listener: TcpListener) -> Result<Running, Ser
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
     let limits = config.limits();
+    let admission = Arc::new(Admission::new(limits.work));
     let limit = limits.max_message_bytes;
-    let ledger =
-        v1::ledger_server::LedgerServer::new(LedgerService::new(Arc::clone(&gate), limits))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
-    let mind = v1::mind_server::MindServer::new(MindService::new(Arc::clone(&gate), limits))
-        .max_decoding_message_size(limit)
-        .max_encoding_message_size(limit);
+    let ledger = v1::ledger_server::LedgerServer::new(LedgerService::new(
+        Arc::clone(&gate),
+        limits,
+        Arc::clone(&admission),
+    ))
+    .max_decoding_message_size(limit)
+    .max_encoding_message_size(limit);
+    let mind = v1::mind_server::MindServer::new(MindService::new(
+        Arc::clone(&gate),
+        limits,
+        Arc::clone(&admission),
+    ))
+    .max_decoding_message_size(limit)
+    .max_encoding_message_size(limit);
 
     let ready = {
         let gate = Arc::clone(&gate);

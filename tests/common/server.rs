@@ -17,6 +17,7 @@ pub struct TestServer {
     pub mind: MindClient<Channel>,
     pub channel: Channel,
     pub db: PathBuf,
+    config: Config,
     _dir: tempfile::TempDir,
 }
 
@@ -36,6 +37,12 @@ impl TestServer {
     /// A server over a copy of an existing ledger file (left untouched),
     /// with its WAL if it has one (committed rows not yet checkpointed).
     pub async fn start_on_copy(ledger: &Path) -> TestServer {
+        Self::start_on_copy_with(ledger, |_| {}).await
+    }
+
+    /// A server over a copy of an existing ledger file, with adjusted
+    /// configuration.
+    pub async fn start_on_copy_with(ledger: &Path, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("pmm.db");
         std::fs::copy(ledger, &db).expect("copy ledger");
@@ -44,7 +51,7 @@ impl TestServer {
         if Path::new(&wal).exists() {
             std::fs::copy(&wal, dir.path().join("pmm.db-wal")).expect("copy WAL");
         }
-        Self::start_on(dir, db, |_| {}).await
+        Self::start_on(dir, db, adjust).await
     }
 
     async fn start_on(
@@ -55,6 +62,20 @@ impl TestServer {
         let mut config = Config::for_db(&db);
         config.addr = "127.0.0.1:0".parse().expect("addr");
         adjust(&mut config);
+        let (running, channel) = Self::serve(config.clone()).await;
+        TestServer {
+            ledger: LedgerClient::new(channel.clone()).max_decoding_message_size(64 << 20),
+            mind: MindClient::new(channel.clone()).max_decoding_message_size(64 << 20),
+            channel,
+            running: Some(running),
+            db,
+            config,
+            _dir: dir,
+        }
+    }
+
+    /// Starts a server with `config` and connects to it.
+    async fn serve(config: Config) -> (Running, Channel) {
         let mut running = server::bind_and_start(config).await.expect("start");
         running.ready().await.expect("ready");
         let channel = Channel::from_shared(format!("http://{}", running.addr))
@@ -62,14 +83,18 @@ impl TestServer {
             .connect()
             .await
             .expect("connect");
-        TestServer {
-            ledger: LedgerClient::new(channel.clone()).max_decoding_message_size(64 << 20),
-            mind: MindClient::new(channel.clone()).max_decoding_message_size(64 << 20),
-            channel,
-            running: Some(running),
-            db,
-            _dir: dir,
-        }
+        (running, channel)
+    }
+
+    /// Stops the server gracefully and starts a new one on the same ledger
+    /// (a new port), reconnecting the clients.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (running, channel) = Self::serve(self.config.clone()).await;
+        self.ledger = LedgerClient::new(channel.clone()).max_decoding_message_size(64 << 20);
+        self.mind = MindClient::new(channel.clone()).max_decoding_message_size(64 << 20);
+        self.channel = channel;
+        self.running = Some(running);
     }
 
     /// Appends one event, returning its id.

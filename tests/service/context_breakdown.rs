@@ -114,7 +114,7 @@ async fn asked_twice_the_breakdown_is_a_cache_hit() {
     let req = request(v1::ContextLayout::Standard, v1::TokenEncoding::O200kBase);
     let first = s
         .mind
-        .get_context(req.clone())
+        .get_context(req)
         .await
         .expect("first")
         .into_inner();

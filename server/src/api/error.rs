@@ -7,7 +7,8 @@ use tonic::{Code, Status};
 
 use super::validate::RequestError;
 use crate::ledger::breakdown::TokenizerError;
-use crate::ledger::handle::AsOfError;
+
+use crate::ledger::handle::{AsOfError, ViewError};
 use crate::ledger::head::Head;
 use crate::ledger::history::HistoryError;
 use crate::ledger::hub::HubError;
@@ -37,6 +38,8 @@ pub enum Error {
     History(#[from] HistoryError),
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
+    #[error(transparent)]
+    View(ViewError),
     #[error("no event with id {id} (the ledger's last id is {last_id})")]
     NotFound { id: i64, last_id: i64 },
     #[error(
@@ -45,6 +48,13 @@ pub enum Error {
     Starting { folded: u64, total: u64 },
     #[error("worker failed: {0}")]
     Worker(String),
+    #[error("too many {what} requests at once (limit {limit}, {flag}); retry in about {} ms", retry_after.as_millis().max(1))]
+    Busy {
+        what: &'static str,
+        flag: &'static str,
+        limit: usize,
+        retry_after: std::time::Duration,
+    },
 }
 
 impl From<Error> for Status {
@@ -76,9 +86,24 @@ impl From<Error> for Status {
                 HistoryError::Replay(e) => replay(&e, message),
             },
             Error::Tokenizer(_) => internal(message),
+            Error::View(e) => match e {
+                ViewError::Context(ContextError::Telemetry(_)) => {
+                    Status::failed_precondition(message)
+                }
+                ViewError::Store(e) => store(&e, message),
+            },
             Error::NotFound { .. } => Status::not_found(message),
             Error::Starting { .. } => Status::unavailable(message),
             Error::Worker(_) => internal(message),
+            Error::Busy { retry_after, .. } => {
+                let mut status = Status::resource_exhausted(message);
+                // gRPC's own pushback trailer: a retrying client waits this long.
+                let millis = retry_after.as_millis().max(1).to_string();
+                if let Ok(v) = MetadataValue::try_from(millis) {
+                    status.metadata_mut().insert("grpc-retry-pushback-ms", v);
+                }
+                status
+            }
         }
     }
 }
@@ -92,6 +117,7 @@ fn write(e: WriteError, message: String) -> Status {
             with_head(Code::FailedPrecondition, message, &head)
         }
         WriteError::ImportInvalid { .. } => Status::invalid_argument(message),
+        WriteError::IdsExhausted { .. } => Status::resource_exhausted(message),
         WriteError::Storage { .. } | WriteError::WriterFailed => internal(message),
         WriteError::ShuttingDown => Status::unavailable(message),
     }
@@ -113,6 +139,7 @@ fn replay(e: &ReplayError, message: String) -> Status {
         ReplayError::Store(e) => store(e, message),
         ReplayError::UnreadableRow { .. } => Status::data_loss(message),
         ReplayError::ThreadPanicked { .. } => internal(message),
+        ReplayError::Cancelled => Status::cancelled(message),
     }
 }
 
@@ -138,4 +165,15 @@ fn with_head(code: Code, message: String, head: &Head) -> Status {
         md.insert(pmm::TRAILER_LAST_HASH, v);
     }
     status
+}
+
+/// A context that cannot be computed is reported as `Context`, so that the
+/// message says the stage is at fault.
+impl From<ViewError> for Error {
+    fn from(e: ViewError) -> Self {
+        match e {
+            ViewError::Context(e) => Error::Context(e),
+            ViewError::Store(_) => Error::View(e),
+        }
+    }
 }

@@ -5,15 +5,16 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::stream;
 use pmm::v1::{self, ledger_server};
-use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
+use super::admission::{Admission, Work};
 use super::error::Error;
 use super::gate::{blocking, Gate};
-use super::validate::{AppendCommand, ExportQuery, Validate};
+use super::validate::{AppendCommand, Validate};
 use super::{mind, respond};
 use crate::config::Limits;
 use crate::ledger::handle::Ledger;
@@ -24,11 +25,16 @@ use crate::store::{Direction, PageQuery};
 pub struct LedgerService {
     gate: Arc<Gate>,
     limits: Limits,
+    admission: Arc<Admission>,
 }
 
 impl LedgerService {
-    pub fn new(gate: Arc<Gate>, limits: Limits) -> Self {
-        LedgerService { gate, limits }
+    pub fn new(gate: Arc<Gate>, limits: Limits, admission: Arc<Admission>) -> Self {
+        LedgerService {
+            gate,
+            limits,
+            admission,
+        }
     }
 
     /// The ledger and the validated request.
@@ -70,11 +76,12 @@ impl LedgerService {
     ) -> Result<v1::ReadResponse, Error> {
         let (ledger, query) = self.open(request)?;
         let as_of_id = ledger.head().last_id;
-        let (limit, direction) = (query.limit, query.direction);
-        let rows = blocking(move || Ok(ledger.read_page(&query)?)).await?;
-        let next_start_id = (rows.len() == limit)
+        let direction = query.direction;
+        let page = blocking(move || Ok(ledger.read_page(&query)?)).await?;
+        let next_start_id = page
+            .cut
             .then(|| {
-                rows.last().map(|r| match direction {
+                page.events.last().map(|r| match direction {
                     Direction::Forward => r.id + 1,
                     Direction::Backward => r.id - 1,
                 })
@@ -83,7 +90,7 @@ impl LedgerService {
             .filter(|id| *id >= 1)
             .map(|id| id as u64);
         Ok(v1::ReadResponse {
-            events: rows.iter().map(respond::event).collect(),
+            events: page.events.iter().map(respond::event).collect(),
             next_start_id,
             as_of_id: as_of_id.max(0) as u64,
         })
@@ -110,8 +117,10 @@ impl LedgerService {
     ) -> Result<BoxStream<v1::SubscribeResponse>, Error> {
         let (ledger, spec) = self.open(request)?;
         let items = ledger.subscribe(spec)?;
-        let stream = ReceiverStream::new(items).map(|item| match item {
-            Ok(item) => Ok(respond::subscription_item(item)),
+        // A delivery's share of the subscription's byte budget is given
+        // back once it has become a message.
+        let stream = ReceiverStream::new(items).map(|delivery| match delivery {
+            Ok(delivery) => Ok(respond::subscription_item(delivery.item)),
             Err(e) => Err(Status::from(Error::from(e))),
         });
         Ok(Box::pin(stream))
@@ -123,7 +132,12 @@ impl LedgerService {
     ) -> Result<v1::VerifyChainResponse, Error> {
         let (ledger, ()) = self.open(request)?;
         let last_id = ledger.head().last_id;
-        let result = blocking(move || Ok(ledger.verify(last_id)?)).await?;
+        let result = self
+            .admission
+            .run(Work::Verify, move |cancel| {
+                Ok(ledger.verify(last_id, cancel)?)
+            })
+            .await?;
         Ok(respond::verification(result, last_id))
     }
 
@@ -133,7 +147,11 @@ impl LedgerService {
     ) -> Result<v1::StatsResponse, Error> {
         let (ledger, ()) = self.open(request)?;
         let stats = blocking(move || Ok(ledger.stats()?)).await?;
-        Ok(respond::stats(stats, &self.limits))
+        Ok(respond::stats(
+            stats,
+            &self.limits,
+            &self.admission.figures(),
+        ))
     }
 
     async fn serve_import(
@@ -154,47 +172,48 @@ impl LedgerService {
         request: Request<v1::ExportRequest>,
     ) -> Result<BoxStream<v1::ExportResponse>, Error> {
         let (ledger, query) = self.open(request)?;
-        let ExportQuery { start, end, chunk } = query;
-        let end = end.unwrap_or_else(|| ledger.head().last_id);
-        let (tx, rx) = mpsc::channel(4);
-        tokio::spawn(async move {
-            let mut next = start;
-            loop {
-                let from = next;
-                let reader = Arc::clone(&ledger);
-                let page = blocking(move || {
-                    Ok(reader.read_page(&PageQuery {
-                        start: from,
-                        end: Some(end),
-                        direction: Direction::Forward,
-                        kinds: Vec::new(),
-                        limit: chunk,
-                    })?)
-                })
-                .await;
-                let rows = match page {
-                    Ok(rows) => rows,
-                    Err(e) => {
-                        let _ = tx.send(Err(Status::from(e))).await;
-                        return;
-                    }
+        // Carried in the stream's state: the slot is free again when the
+        // stream ends or the client goes away.
+        let admitted = self.admission.admit(Work::Export)?;
+        let end = query.end.unwrap_or_else(|| ledger.head().last_id);
+        let first = PageQuery {
+            start: query.start,
+            end: Some(end),
+            direction: Direction::Forward,
+            kinds: Vec::new(),
+            limit: query.chunk,
+            max_bytes: query.max_bytes,
+        };
+        // Each chunk is read only when the transport asks for the next one:
+        // at most one chunk is built ahead, and a client gone stops it.
+        let chunks = stream::unfold(Some((first, admitted)), move |next| {
+            let ledger = Arc::clone(&ledger);
+            async move {
+                let (query, admitted) = next?;
+                let reading = query.clone();
+                let page = blocking(move || Ok(ledger.read_page(&reading)?)).await;
+                let page = match page {
+                    Ok(page) => page,
+                    Err(e) => return Some((Err(Status::from(e)), None)),
                 };
-                let (full, last) = (rows.len() == chunk, rows.last().map(|r| r.id));
-                if !rows.is_empty() {
-                    let msg = v1::ExportResponse {
-                        rows: rows.iter().map(respond::event).collect(),
-                    };
-                    if tx.send(Ok(msg)).await.is_err() {
-                        return;
-                    }
+                let following = match page.events.last() {
+                    Some(last) if page.cut && last.id < end => Some((
+                        PageQuery {
+                            start: last.id + 1,
+                            ..query
+                        },
+                        admitted,
+                    )),
+                    _ => None,
+                };
+                if page.events.is_empty() {
+                    return None;
                 }
-                match last {
-                    Some(id) if full && id < end => next = id + 1,
-                    _ => return,
-                }
+                let rows = page.events.iter().map(respond::event).collect();
+                Some((Ok(v1::ExportResponse { rows }), following))
             }
         });
-        Ok(Box::pin(ReceiverStream::new(rx)))
+        Ok(Box::pin(chunks))
     }
 }
 

@@ -4,16 +4,16 @@
 use std::sync::Arc;
 
 use pmm::v1::{self, mind_server};
-use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
+use super::admission::{Admission, Work};
 use super::error::Error;
 use super::gate::{blocking, Gate};
 use super::respond;
 use super::validate::{AsOf, ContextQuery, Validate};
 use crate::config::Limits;
+use crate::ledger::breakdown::CachedContext;
 use crate::ledger::handle::Ledger;
-use crate::ledger::history::HISTORY_CONCURRENCY;
 use crate::ledger::snapshot::Snapshot;
 use crate::ledger::views;
 use crate::rules::embedding::digest;
@@ -23,31 +23,28 @@ use crate::rules::embedding::digest;
 pub struct MindService {
     gate: Arc<Gate>,
     limits: Limits,
-    /// Bounds the histories computed at once ([`HISTORY_CONCURRENCY`]).
-    histories: Arc<Semaphore>,
+    admission: Arc<Admission>,
 }
 
-/// The snapshot a read asks for: current, or as of a past id (replayed off
-/// the async runtime and cached).
-async fn snapshot(ledger: &Arc<Ledger>, as_of: AsOf) -> Result<Arc<Snapshot>, Error> {
-    match as_of.0 {
-        None => Ok(ledger.snapshot()),
-        Some(id) => {
-            let ledger = Arc::clone(ledger);
-            blocking(move || Ok(ledger.snapshot_as_of(Some(id))?)).await
-        }
-    }
-}
-
-/// A context block of a snapshot (shared with the views of an Append),
-/// with its breakdown when asked: counted off the async runtime the first
-/// time (it may load the tokenizer), a cache lookup after that.
+/// A context block of a snapshot, built here (the views of an Append, which
+/// has been written already and must not be refused now).
 pub async fn context(
     ledger: &Ledger,
     snapshot: &Snapshot,
     query: &ContextQuery,
 ) -> Result<v1::GetContextResponse, Error> {
     let cached = ledger.context(snapshot, &query.params, query.tail)?;
+    context_response(cached, snapshot, query).await
+}
+
+/// The answer for a block, with its breakdown when asked: counted off the
+/// async runtime the first time (it may load the tokenizer), a lookup in
+/// the cached block after that.
+async fn context_response(
+    cached: Arc<CachedContext>,
+    snapshot: &Snapshot,
+    query: &ContextQuery,
+) -> Result<v1::GetContextResponse, Error> {
     let breakdown = match query.breakdown {
         None => None,
         Some(encoding) => Some(match cached.cached_breakdown(encoding) {
@@ -66,12 +63,29 @@ pub async fn context(
 }
 
 impl MindService {
-    pub fn new(gate: Arc<Gate>, limits: Limits) -> Self {
+    pub fn new(gate: Arc<Gate>, limits: Limits, admission: Arc<Admission>) -> Self {
         MindService {
             gate,
             limits,
-            histories: Arc::new(Semaphore::new(HISTORY_CONCURRENCY)),
+            admission,
         }
+    }
+
+    /// The snapshot a read asks for: current or cached, else rebuilt off the
+    /// async runtime under admission, stopping if the caller goes away.
+    async fn snapshot(&self, ledger: &Arc<Ledger>, as_of: AsOf) -> Result<Arc<Snapshot>, Error> {
+        if let Some(snapshot) = ledger.snapshot_at_hand(as_of.0)? {
+            return Ok(snapshot);
+        }
+        let Some(id) = as_of.0 else {
+            return Ok(ledger.snapshot());
+        };
+        let ledger = Arc::clone(ledger);
+        self.admission
+            .run(Work::Replay, move |cancel| {
+                Ok(ledger.rebuild_as_of(id, cancel)?)
+            })
+            .await
     }
 
     /// The ledger and the validated request.
@@ -86,7 +100,7 @@ impl MindService {
         request: Request<v1::GetProjectionRequest>,
     ) -> Result<v1::GetProjectionResponse, Error> {
         let (ledger, q) = self.open(request)?;
-        let s = snapshot(&ledger, q.as_of).await?;
+        let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::projection(
             &ledger.projection(&s, q.strict, &q.page),
         ))
@@ -97,7 +111,7 @@ impl MindService {
         request: Request<v1::GetIdentityRequest>,
     ) -> Result<v1::GetIdentityResponse, Error> {
         let (ledger, as_of) = self.open(request)?;
-        let s = snapshot(&ledger, as_of).await?;
+        let s = self.snapshot(&ledger, as_of).await?;
         Ok(v1::GetIdentityResponse {
             identity: Some(respond::identity(&views::identity(
                 &s.state.whole.projection,
@@ -111,7 +125,7 @@ impl MindService {
         request: Request<v1::GetDirectivesRequest>,
     ) -> Result<v1::GetDirectivesResponse, Error> {
         let (ledger, q) = self.open(request)?;
-        let s = snapshot(&ledger, q.as_of).await?;
+        let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::directives(&s, q.active_only))
     }
 
@@ -120,7 +134,7 @@ impl MindService {
         request: Request<v1::GetMetricsRequest>,
     ) -> Result<v1::GetMetricsResponse, Error> {
         let (ledger, q) = self.open(request)?;
-        let s = snapshot(&ledger, q.as_of).await?;
+        let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::metrics(&s, q.include_diagnosis)?)
     }
 
@@ -129,21 +143,36 @@ impl MindService {
         request: Request<v1::GetContextRequest>,
     ) -> Result<v1::GetContextResponse, Error> {
         let (ledger, q) = self.open(request)?;
-        let s = snapshot(&ledger, q.as_of).await?;
-        context(&ledger, &s, &q).await
+        let s = self.snapshot(&ledger, q.as_of).await?;
+        let cached = match ledger.cached_context(&s, &q.params, q.tail) {
+            Some(cached) => cached,
+            // The whole ledger's block is a few microseconds of formatting.
+            None if q.tail.is_none() => ledger.context(&s, &q.params, None)?,
+            None => {
+                let (ledger, s) = (Arc::clone(&ledger), Arc::clone(&s));
+                self.admission
+                    .run(Work::TailContext, move |_| {
+                        Ok(ledger.context(&s, &q.params, q.tail)?)
+                    })
+                    .await?
+            }
+        };
+        context_response(cached, &s, &q).await
     }
 
+    /// A history is a replay of the ledger up to `to_id`: admitted as one
+    /// (`--max-concurrent-replays`), stopped if its caller goes away.
     async fn serve_metrics_history(
         &self,
         request: Request<v1::GetMetricsHistoryRequest>,
     ) -> Result<v1::GetMetricsHistoryResponse, Error> {
         let (ledger, query) = self.open(request)?;
-        let _turn = self
-            .histories
-            .acquire()
-            .await
-            .map_err(|e| Error::Worker(e.to_string()))?;
-        let history = blocking(move || Ok(ledger.metrics_history(&query)?)).await?;
+        let history = self
+            .admission
+            .run(Work::Replay, move |cancel| {
+                Ok(ledger.metrics_history(&query, cancel)?)
+            })
+            .await?;
         Ok(respond::metrics_history(&history))
     }
 
@@ -162,7 +191,12 @@ impl MindService {
     ) -> Result<v1::SearchResponse, Error> {
         let (ledger, query) = self.open(request)?;
         let last_id = ledger.head().last_id;
-        let result = blocking(move || Ok(ledger.search(&query, last_id)?)).await?;
+        let result = self
+            .admission
+            .run(Work::Search, move |cancel| {
+                Ok(ledger.search(&query, last_id, cancel)?)
+            })
+            .await?;
         Ok(respond::search(result, last_id))
     }
 }

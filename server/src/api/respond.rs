@@ -3,6 +3,7 @@
 
 use pmm::v1;
 
+use super::admission::WorkFigures;
 use crate::chain::{ChainFault, ChainFaultReason};
 use crate::config::Limits;
 use crate::event::Event;
@@ -340,7 +341,7 @@ pub fn search(result: SearchResult, last_id: i64) -> v1::SearchResponse {
     }
 }
 
-pub fn stats(s: LedgerStats, limits: &Limits) -> v1::StatsResponse {
+pub fn stats(s: LedgerStats, limits: &Limits, work: &[WorkFigures]) -> v1::StatsResponse {
     v1::StatsResponse {
         as_of_id: wire_id(s.head.last_id),
         event_count: s.head.count,
@@ -367,6 +368,8 @@ pub fn stats(s: LedgerStats, limits: &Limits) -> v1::StatsResponse {
         rebuild_micros: s.rebuild.duration.as_micros() as u64,
         rebuild_events: s.rebuild.events,
         subscribers: s.subscribers as u32,
+        live_window_rows: s.live_window.0 as u64,
+        live_window_bytes: s.live_window.1 as u64,
         db_bytes: s.db_bytes,
         wal_bytes: s.wal_bytes,
         uptime_seconds: s.uptime.as_secs(),
@@ -381,10 +384,32 @@ pub fn stats(s: LedgerStats, limits: &Limits) -> v1::StatsResponse {
             max_batch_events: limits.max_batch_events as u32,
             max_message_bytes: limits.max_message_bytes as u64,
             max_page_size: limits.max_page_size as u32,
+            max_page_bytes: limits.max_page_bytes as u64,
+            subscriber_buffer: limits.subscriber_buffer as u32,
+            subscriber_buffer_bytes: limits.subscriber_buffer_bytes as u64,
+            subscriber_in_flight_bytes: limits.subscriber_in_flight_bytes as u64,
+            max_tail: limits.max_tail as u32,
+            max_tail_bytes: limits.max_tail_bytes as u64,
             max_subscribers: limits.max_subscribers as u32,
             max_search_top_k: limits.max_search_top_k as u32,
             max_n_reflections: limits.max_n_reflections as u32,
+            max_concurrent_verify: limits.work.verify as u32,
+            max_concurrent_search: limits.work.search as u32,
+            max_concurrent_replays: limits.work.replay as u32,
+            max_concurrent_tail_contexts: limits.work.tail_context as u32,
+            max_concurrent_exports: limits.work.export as u32,
         }),
+        work: work
+            .iter()
+            .map(|w| v1::WorkStats {
+                name: w.name.to_string(),
+                limit: w.limit as u32,
+                running: w.running as u32,
+                admitted: w.admitted,
+                refused: w.refused,
+                cancelled: w.cancelled,
+            })
+            .collect(),
         server_version: env!("CARGO_PKG_VERSION").to_string(),
     }
 }

@@ -13,9 +13,10 @@ use tokio::sync::mpsc;
 
 use super::breakdown::CachedContext;
 use super::caches::{CacheFigures, Caches, Vector};
+use super::cancel::Cancel;
 use super::head::Head;
 use super::history::{self, History, HistoryError, HistoryQuery};
-use super::hub::{self, Hub, HubError};
+use super::hub::{self, Hub, HubError, HubLimits};
 use super::replay::{self, Progress, ReplayError, Verification};
 use super::search::{self, SearchQuery, SearchResult};
 use super::sequencer::{
@@ -27,10 +28,10 @@ use super::views::{self, ProjectionView};
 use crate::event::Event;
 use crate::rules::embedding::embed;
 use crate::rules::projection::ProjectionPage;
-use crate::rules::{ContextError, ContextParams};
+use crate::rules::{ContextError, ContextFolds, ContextParams, Fold, TailLimits};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::schema::Durability;
-use crate::store::{write, PageQuery, Store, StoreError};
+use crate::store::{write, Page, PageQuery, Store, StoreError};
 
 /// How a ledger is opened and run.
 #[derive(Clone, Debug)]
@@ -40,11 +41,10 @@ pub struct LedgerConfig {
     pub durability: Durability,
     /// Read connections in the pool.
     pub read_pool: u32,
-    /// Rows kept for context blocks over a tail window.
-    pub tail_capacity: usize,
-    /// Live rows buffered for subscribers.
-    pub subscriber_buffer: usize,
-    pub max_subscribers: usize,
+    /// The rows kept in memory for context blocks over a tail window.
+    pub tail: TailLimits,
+    /// How subscriptions bound their memory.
+    pub hub: HubLimits,
     /// Requests queued for the writer at most.
     pub write_queue: usize,
     /// Check mode: rebuild and compare every N appended events (0 = off).
@@ -58,6 +58,15 @@ pub enum OpenError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Replay(#[from] ReplayError),
+}
+
+/// A view that cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    #[error(transparent)]
+    Context(#[from] ContextError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A read as of a past id that cannot be served.
@@ -89,6 +98,8 @@ pub struct LedgerStats {
     pub appended_events: u64,
     pub commits: u64,
     pub subscribers: usize,
+    /// Rows and bytes in the subscribers' live window.
+    pub live_window: (usize, usize),
     pub durability: Durability,
 }
 
@@ -115,7 +126,13 @@ impl Ledger {
         let checkpointer = Checkpointer::start(&config.path, config.durability)?;
         let store = Store::open_pool(&config.path, config.read_pool)?;
         let rebuild_start = Instant::now();
-        let folded = replay::rebuild(&store, config.tail_capacity, i64::MAX, Some(progress))?;
+        let folded = replay::rebuild(
+            &store,
+            config.tail,
+            i64::MAX,
+            Some(progress),
+            &Cancel::never(),
+        )?;
         let rebuild = RebuildStats {
             events: folded.head.count,
             duration: rebuild_start.elapsed(),
@@ -134,7 +151,7 @@ impl Ledger {
             head: folded.head.clone(),
             state: folded.state.clone(),
         }));
-        let hub = Hub::new(config.subscriber_buffer, config.max_subscribers);
+        let hub = Hub::new(config.hub, folded.head.last_id);
         let sequencer = Sequencer::start(
             conn,
             folded,
@@ -174,12 +191,14 @@ impl Ledger {
         self.published.snapshot().head.clone()
     }
 
-    /// The snapshot as of `as_of` (the current one when `None` or when it is
-    /// the head), rebuilt from SQLite and cached for past ids. Blocking when
-    /// it is not cached.
-    pub fn snapshot_as_of(&self, as_of: Option<i64>) -> Result<Arc<Snapshot>, AsOfError> {
+    /// The snapshot as of `as_of` when it is at hand: the current one (for
+    /// `None` or the head) or a cached one; `Ok(None)` when it must be
+    /// rebuilt ([`Ledger::rebuild_as_of`]).
+    pub fn snapshot_at_hand(&self, as_of: Option<i64>) -> Result<Option<Arc<Snapshot>>, AsOfError> {
         let current = self.published.snapshot();
-        let Some(id) = as_of else { return Ok(current) };
+        let Some(id) = as_of else {
+            return Ok(Some(current));
+        };
         if id > current.head.last_id {
             return Err(AsOfError::BeyondHead {
                 as_of: id,
@@ -187,10 +206,19 @@ impl Ledger {
             });
         }
         if id == current.head.last_id {
-            return Ok(current);
+            return Ok(Some(current));
+        }
+        Ok(self.caches.history.get(&id))
+    }
+
+    /// The snapshot as of a past id, rebuilt from SQLite (and cached).
+    /// Blocking, O(id); stops early when `cancel` is set.
+    pub fn rebuild_as_of(&self, id: i64, cancel: &Cancel) -> Result<Arc<Snapshot>, AsOfError> {
+        if let Some(snapshot) = self.snapshot_at_hand(Some(id))? {
+            return Ok(snapshot);
         }
         self.caches.history.get_or_insert_with(&id, || {
-            let folded = replay::rebuild(&self.store, self.config.tail_capacity, id, None)?;
+            let folded = replay::rebuild(&self.store, self.config.tail, id, None, cancel)?;
             Ok(Arc::new(Snapshot {
                 head: folded.head,
                 state: folded.state,
@@ -209,7 +237,7 @@ impl Ledger {
     }
 
     /// A page of stored rows. Blocking.
-    pub fn read_page(&self, query: &PageQuery) -> Result<Vec<Event>, StoreError> {
+    pub fn read_page(&self, query: &PageQuery) -> Result<Page, StoreError> {
         self.store.page(query)
     }
 
@@ -222,20 +250,34 @@ impl Ledger {
     pub fn subscribe(
         &self,
         spec: hub::Spec,
-    ) -> Result<mpsc::Receiver<Result<hub::Item, HubError>>, HubError> {
+    ) -> Result<mpsc::Receiver<Result<hub::Delivery, HubError>>, HubError> {
         self.hub
             .subscribe(spec, self.store.clone(), Arc::clone(&self.published))
     }
 
-    /// Verifies the stored chain up to `up_to`. Blocking, O(ledger).
-    pub fn verify(&self, up_to: i64) -> Result<Verification, ReplayError> {
-        replay::verify_stored_chain(&self.store, up_to)
+    /// Verifies the stored chain up to `up_to`. Blocking, O(ledger); stops
+    /// early when `cancel` is set.
+    pub fn verify(&self, up_to: i64, cancel: &Cancel) -> Result<Verification, ReplayError> {
+        replay::verify_stored_chain(&self.store, up_to, cancel)
     }
 
-    /// Searches the rows up to `last_id`. Blocking, O(ledger).
-    pub fn search(&self, query: &SearchQuery, last_id: i64) -> Result<SearchResult, StoreError> {
+    /// Searches the rows up to `last_id`. Blocking, O(ledger); stops early
+    /// when `cancel` is set.
+    pub fn search(
+        &self,
+        query: &SearchQuery,
+        last_id: i64,
+        cancel: &Cancel,
+    ) -> Result<SearchResult, ReplayError> {
         let query_vector = self.embed(&query.text);
-        search::search(&self.store, &self.caches, query, &query_vector, last_id)
+        search::search(
+            &self.store,
+            &self.caches,
+            query,
+            &query_vector,
+            last_id,
+            cancel,
+        )
     }
 
     /// The embedding of a text, cached.
@@ -250,29 +292,76 @@ impl Ledger {
         v
     }
 
+    /// A context block of a snapshot if it is cached.
+    pub fn cached_context(
+        &self,
+        snapshot: &Snapshot,
+        params: &ContextParams,
+        tail: Option<usize>,
+    ) -> Option<Arc<CachedContext>> {
+        self.caches
+            .contexts
+            .get(&(snapshot.as_of_id(), *params, tail))
+    }
+
     /// A context block of a snapshot, cached by head and parameters (with
     /// its breakdowns, counted when first asked for): an interaction asks
-    /// for the same block several times per head, and a tail block costs a
-    /// replay of the tail window. `tail` must be within the window kept
-    /// (`tail_capacity`).
+    /// for the same block several times per head, and a
+    /// tail block costs a replay of the tail window. A tail longer than the
+    /// rows the window holds in memory is folded from the older rows in
+    /// SQLite first (blocking then). `tail` is at most `max_tail` rows.
     pub fn context(
         &self,
         snapshot: &Snapshot,
         params: &ContextParams,
         tail: Option<usize>,
-    ) -> Result<Arc<CachedContext>, ContextError> {
+    ) -> Result<Arc<CachedContext>, ViewError> {
         let key = (snapshot.as_of_id(), *params, tail);
         self.caches.contexts.get_or_insert_with(&key, || {
-            let block = snapshot.state.context_block(params, tail)?;
+            let window = &snapshot.state.tail;
+            let block = match tail {
+                Some(n) if !window.holds(n) => {
+                    let older = self.fold_older(snapshot, n - window.len())?;
+                    window.fold_last_after(n, older).render(params)?
+                }
+                _ => snapshot.state.context_block(params, tail)?,
+            };
             Ok(Arc::new(CachedContext::new(block)))
         })
     }
 
+    /// The `count` rows before a snapshot's tail window, folded from SQLite.
+    fn fold_older(&self, snapshot: &Snapshot, count: usize) -> Result<ContextFolds, ViewError> {
+        let before = snapshot
+            .state
+            .tail
+            .first_id()
+            .unwrap_or(snapshot.as_of_id().saturating_add(1));
+        let mut folds = ContextFolds::default();
+        let Some(from) = self.store.nth_id_before(before, count)? else {
+            // Fewer rows than that: all of them.
+            self.store.for_each(i64::MIN, before - 1, |ev| {
+                folds.apply(&ev);
+                Ok::<(), StoreError>(())
+            })?;
+            return Ok(folds);
+        };
+        self.store.for_each(from, before - 1, |ev| {
+            folds.apply(&ev);
+            Ok::<(), StoreError>(())
+        })?;
+        Ok(folds)
+    }
+
     /// IAS, GAS and the stage as of a series of ids up to `query.to` (the
-    /// head when unset), from one replay of the stored rows. Blocking,
-    /// O(to).
-    pub fn metrics_history(&self, query: &HistoryQuery) -> Result<History, HistoryError> {
-        history::metrics_history(&self.store, query, self.head().last_id)
+    /// head when unset), from one replay of the stored rows; stops early
+    /// once `cancel` is set. Blocking, O(to).
+    pub fn metrics_history(
+        &self,
+        query: &HistoryQuery,
+        cancel: &Cancel,
+    ) -> Result<History, HistoryError> {
+        history::metrics_history(&self.store, query, self.head().last_id, cancel)
     }
 
     /// The projection view of a snapshot, built once per head and page.
@@ -310,6 +399,7 @@ impl Ledger {
             appended_events: load(&writer.appended_events),
             commits: load(&writer.commits),
             subscribers: self.hub.subscriber_count(),
+            live_window: self.hub.window_size(),
             durability: self.config.durability,
         })
     }

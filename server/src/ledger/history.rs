@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::cancel::Cancel;
 use super::replay::{self, Check, ReplayError};
 use crate::event::Event;
 use crate::rules::{Fold, Metrics, Scores, Stage, StageFold, TelemetryError};
@@ -14,10 +15,6 @@ use crate::store::Store;
 pub const MAX_HISTORY_POINTS: usize = 10_000;
 /// Points of a history that says neither `points` nor `every`.
 pub const DEFAULT_HISTORY_POINTS: usize = 100;
-/// Histories computed at once; further calls wait their turn. Each is a
-/// replay of the ledger on two threads, so more at once would only share
-/// the cores and multiply the rows in flight.
-pub const HISTORY_CONCURRENCY: usize = 2;
 
 /// Where the points go between the first id and the last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,11 +104,13 @@ pub fn sample_ids(from: i64, to: i64, spacing: Spacing) -> Result<Vec<i64>, Hist
     }
 }
 
-/// The history asked for, with `last_id` the current head's.
+/// The history asked for, with `last_id` the current head's; stops with
+/// [`ReplayError::Cancelled`] once `cancel` is set.
 pub fn metrics_history(
     store: &Store,
     query: &HistoryQuery,
     last_id: i64,
+    cancel: &Cancel,
 ) -> Result<History, HistoryError> {
     let to = query.to.unwrap_or(last_id);
     if to > last_id {
@@ -123,7 +122,9 @@ pub fn metrics_history(
     }
     let ids = sample_ids(from, to, query.spacing)?;
     let mut sampler = Sampler::new(&ids);
-    replay::stream_parsed(store, to, Check::Meta, |events| sampler.fold(events))?;
+    replay::stream_parsed(store, to, Check::Meta, cancel, |events| {
+        sampler.fold(events)
+    })?;
     Ok(History {
         points: sampler.finish(),
         as_of_id: to,

@@ -19,6 +19,7 @@
 
 pub mod breakdown;
 pub mod caches;
+pub mod cancel;
 pub mod handle;
 pub mod head;
 pub mod history;

@@ -5,11 +5,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::cancel::Cancel;
 use super::head::Head;
 use super::sequencer::Folded;
 use crate::chain::{CanonicalError, ChainFaultReason, ChainVerifier};
 use crate::event::Event;
-use crate::rules::{ChainStatus, Fold, State};
+use crate::rules::{ChainStatus, Fold, State, TailLimits};
 use crate::store::{Store, StoreError};
 
 /// Progress of a rebuild, readable while it runs.
@@ -28,6 +29,8 @@ pub enum ReplayError {
     UnreadableRow { id: i64, reason: String },
     #[error("the {name} thread failed")]
     ThreadPanicked { name: &'static str },
+    #[error("cancelled: the request that asked for it went away")]
+    Cancelled,
 }
 
 /// Rows handed between the rebuild's two threads at a time.
@@ -37,19 +40,20 @@ const REBUILD_BATCH: usize = 1024;
 /// and verifies the stored chain on the way.
 pub fn rebuild(
     store: &Store,
-    tail_capacity: usize,
+    tail: TailLimits,
     up_to: i64,
     progress: Option<&Progress>,
+    cancel: &Cancel,
 ) -> Result<Folded, ReplayError> {
     if let Some(p) = progress {
         p.total.store(store.count()?, Ordering::Relaxed);
     }
     let mut folder = Folder {
-        state: State::new(tail_capacity),
+        state: State::new(tail),
         head: Head::default(),
         progress,
     };
-    let chain = stream_parsed(store, up_to, Check::MetaAndChain, |events| {
+    let chain = stream_parsed(store, up_to, Check::MetaAndChain, cancel, |events| {
         folder.fold(events)
     })?;
     let Folder {
@@ -71,6 +75,7 @@ pub enum Check {
 
 /// Hands every stored row with id <= `up_to` to `fold`, in id order and in
 /// batches, each row's meta already parsed; never holds the whole ledger.
+/// Stops with [`ReplayError::Cancelled`] once `cancel` is set.
 ///
 /// Two threads share the work: this one reads rows from SQLite and runs
 /// `fold`; a second parses each row's meta (and with
@@ -82,6 +87,7 @@ pub fn stream_parsed(
     store: &Store,
     up_to: i64,
     check: Check,
+    cancel: &Cancel,
     mut fold: impl FnMut(Vec<Arc<Event>>),
 ) -> Result<ChainStatus, ReplayError> {
     let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
@@ -111,6 +117,9 @@ pub fn stream_parsed(
     let read = store.for_each(i64::MIN, up_to, |row| {
         batch.push(row);
         if batch.len() == REBUILD_BATCH {
+            if cancel.is_cancelled() {
+                return Err(ReplayError::Cancelled);
+            }
             let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH));
             // A send fails only if the parser is gone; it is joined below.
             let _ = rows_out.send(full);
@@ -232,7 +241,11 @@ pub struct Verification {
 /// thread reads the rows and links them in order; a second thread parses
 /// and hashes batches, and this one checks a batch itself whenever the
 /// second has enough queued, so the two stay equally busy.
-pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, ReplayError> {
+pub fn verify_stored_chain(
+    store: &Store,
+    up_to: i64,
+    cancel: &Cancel,
+) -> Result<Verification, ReplayError> {
     let (work_out, work_in) = std::sync::mpsc::sync_channel::<Vec<Event>>(2);
     let (done_out, done_in) = std::sync::mpsc::channel::<Vec<(Event, RowCheck)>>();
     let worker = std::thread::Builder::new()
@@ -260,6 +273,9 @@ pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, Re
         if batch.len() < REBUILD_BATCH {
             return Ok(());
         }
+        if cancel.is_cancelled() {
+            return Err(Walk::Cancelled);
+        }
         let full = std::mem::replace(&mut batch, Vec::with_capacity(REBUILD_BATCH));
         match work_out.try_send(full) {
             Ok(()) => linker.pending.push_back(Checked::AtWorker),
@@ -281,6 +297,7 @@ pub fn verify_stored_chain(store: &Store, up_to: i64) -> Result<Verification, Re
     }
     match read {
         Ok(()) | Err(Walk::Found) => Ok(linker.result),
+        Err(Walk::Cancelled) => Err(ReplayError::Cancelled),
         Err(Walk::Store(e)) => Err(e.into()),
     }
 }
@@ -390,6 +407,7 @@ impl Linker {
 enum Walk {
     /// The first fault is known: the rest need not be read.
     Found,
+    Cancelled,
     Store(StoreError),
 }
 

@@ -7,10 +7,14 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use super::caches::{Caches, Vector};
+use super::cancel::Cancel;
+use super::replay::ReplayError;
 use crate::event::Event;
 use crate::rules::embedding::{cosine, embed};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
+/// Rows read between two looks at the cancellation flag.
+const CANCEL_CHECK_EVERY: u64 = 1024;
 /// Code points of content shown in a search hit.
 const EXCERPT_CHARS: usize = 200;
 
@@ -81,14 +85,20 @@ pub fn search(
     query: &SearchQuery,
     query_vector: &Vector,
     last_id: i64,
-) -> Result<SearchResult, StoreError> {
+    cancel: &Cancel,
+) -> Result<SearchResult, ReplayError> {
     let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(query.top_k + 1);
     let mut scanned = 0u64;
+    let mut read = 0u64;
     store.for_each(i64::MIN, last_id, |event: Event| {
+        read += 1;
+        if read % CANCEL_CHECK_EVERY == 0 && cancel.is_cancelled() {
+            return Err(ReplayError::Cancelled);
+        }
         if event.content.is_empty()
             || !(query.kinds.is_empty() || query.kinds.contains(&event.kind))
         {
-            return Ok::<(), StoreError>(());
+            return Ok(());
         }
         scanned += 1;
         let vector = match caches.event_vectors.get(&event.id) {

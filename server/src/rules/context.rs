@@ -128,37 +128,91 @@ impl ContextFolds {
     }
 }
 
-/// The last `capacity` rows, for blocks built from a tail window.
+/// How many of the last rows a [`TailWindow`] keeps: at most `rows` rows
+/// and `bytes` bytes of their texts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TailLimits {
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+impl TailLimits {
+    /// `rows` rows, whatever their size.
+    pub fn rows(rows: usize) -> Self {
+        TailLimits {
+            rows,
+            bytes: usize::MAX,
+        }
+    }
+}
+
+/// The last rows, for blocks built from a tail window. Bounded by rows and
+/// by bytes, so that large events cannot make it hold much memory; a tail
+/// longer than the rows held is folded with the older rows read from
+/// storage by the caller ([`TailWindow::fold_last_after`]).
 #[derive(Clone, Debug)]
 pub struct TailWindow {
-    capacity: usize,
+    limits: TailLimits,
     rows: Vector<Arc<Event>>,
+    bytes: usize,
+    /// Whether a row ever left the window (otherwise it holds every row).
+    evicted: bool,
 }
 
 impl TailWindow {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(limits: TailLimits) -> Self {
         TailWindow {
-            capacity,
+            limits,
             rows: Vector::new(),
+            bytes: 0,
+            evicted: false,
         }
     }
 
-    /// The most rows a tail can span.
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    pub fn limits(&self) -> TailLimits {
+        self.limits
     }
 
     pub fn push(&mut self, ev: Arc<Event>) {
+        self.bytes += ev.text_bytes();
         self.rows.push_back(ev);
-        if self.rows.len() > self.capacity {
-            self.rows.pop_front();
+        while self.rows.len() > self.limits.rows || self.bytes > self.limits.bytes {
+            let Some(old) = self.rows.pop_front() else {
+                break;
+            };
+            self.bytes -= old.text_bytes();
+            self.evicted = true;
         }
     }
 
-    /// Folds the last `n` rows (at most the window) into fresh state, as if
-    /// they were the whole ledger. Costs O(n).
+    /// Whether the last `n` rows are all held (or every row there is).
+    pub fn holds(&self, n: usize) -> bool {
+        n <= self.rows.len() || !self.evicted
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The id of the oldest row held.
+    pub fn first_id(&self) -> Option<i64> {
+        self.rows.front().map(|r| r.id)
+    }
+
+    /// Folds the last `n` rows held into fresh state, as if they were the
+    /// whole ledger. Costs O(n).
     pub fn fold_last(&self, n: usize) -> ContextFolds {
-        let mut folds = ContextFolds::default();
+        self.fold_last_after(n, ContextFolds::default())
+    }
+
+    /// Continues `folds` (the older rows of a tail, folded by the caller)
+    /// with the last `n` rows held.
+    pub fn fold_last_after(&self, n: usize, mut folds: ContextFolds) -> ContextFolds {
         for ev in self.rows.iter().skip(self.rows.len().saturating_sub(n)) {
             folds.apply(ev);
         }

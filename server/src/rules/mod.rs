@@ -21,7 +21,9 @@ use serde_json::{json, Number, Value};
 use crate::chain::{ChainFault, ChainVerifier};
 use crate::event::Event;
 
-pub use context::{ContextBlock, ContextError, ContextFolds, ContextParams, Section, TailWindow};
+pub use context::{
+    ContextBlock, ContextError, ContextFolds, ContextParams, Section, TailLimits, TailWindow,
+};
 pub use directives::Directives;
 pub use metrics::{Diagnosis, Metrics, Scores};
 pub use projection::Projection;
@@ -136,19 +138,19 @@ pub struct State {
 
 impl Default for State {
     fn default() -> Self {
-        Self::new(CONTEXT_TAIL_ROWS)
+        Self::new(TailLimits::rows(CONTEXT_TAIL_ROWS))
     }
 }
 
 impl State {
-    /// A fresh state keeping a tail window of `tail_capacity` rows.
-    pub fn new(tail_capacity: usize) -> Self {
+    /// A fresh state keeping a tail window within `tail`.
+    pub fn new(tail: TailLimits) -> Self {
         State {
             whole: ContextFolds::default(),
             strict: Projection::strict(),
             directives: Directives::new(),
             chain: ChainStatus::default(),
-            tail: TailWindow::new(tail_capacity),
+            tail: TailWindow::new(tail),
             event_count: 0,
             last_id: 0,
         }
@@ -201,7 +203,8 @@ impl State {
         }
     }
 
-    /// A context block over the whole ledger, or over its last `tail` rows.
+    /// A context block over the whole ledger, or over its last `tail` rows
+    /// as far as the tail window holds them (see [`TailWindow::holds`]).
     pub fn context(
         &self,
         params: &ContextParams,

@@ -63,8 +63,9 @@ pub enum Direction {
     Backward,
 }
 
-/// A page request: ids within `[start, end]` (in reading order), kinds.
-#[derive(Clone, Debug)]
+/// A page request: ids within `[start, end]` (in reading order), kinds, at
+/// most `limit` rows and `max_bytes` bytes of rows (but at least one row).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageQuery {
     pub start: i64,
     /// Inclusive bound in the reading direction, if any.
@@ -72,6 +73,22 @@ pub struct PageQuery {
     pub direction: Direction,
     pub kinds: Vec<String>,
     pub limit: usize,
+    pub max_bytes: usize,
+}
+
+/// A page of rows, and whether it was cut (by count or by bytes) before
+/// the end of the range: more matching rows may follow its last one.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub events: Vec<Event>,
+    pub cut: bool,
+}
+
+/// Bytes a row takes in a message at most: its texts, plus the id and the
+/// field tags and lengths (generous).
+pub fn row_bytes(ev: &Event) -> usize {
+    const FRAMING: usize = 64;
+    ev.text_bytes() + FRAMING
 }
 
 /// The read side: a pool of read-only connections.
@@ -143,8 +160,10 @@ impl Store {
         })
     }
 
-    /// A page of rows in the requested direction.
-    pub fn page(&self, q: &PageQuery) -> Result<Vec<Event>, StoreError> {
+    /// A page of rows in the requested direction, read row by row and cut
+    /// as soon as the next row would pass `max_bytes` (so a page of large
+    /// rows is never held beyond its budget).
+    pub fn page(&self, q: &PageQuery) -> Result<Page, StoreError> {
         let conn = self.conn()?;
         let (cmp_start, cmp_end, order) = match q.direction {
             Direction::Forward => (">=", "<=", "ASC"),
@@ -166,23 +185,38 @@ impl Store {
         params.extend(q.kinds.iter().map(|k| k.clone().into()));
         params.push((q.limit as i64).into());
         let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(params), event_from_sql)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let mut rows = stmt.query(params_from_iter(params))?;
+        let mut page = Page::default();
+        let mut bytes = 0;
+        while let Some(row) = rows.next()? {
+            let event = event_from_sql(row)?;
+            bytes += row_bytes(&event);
+            if bytes > q.max_bytes && !page.events.is_empty() {
+                page.cut = true;
+                return Ok(page);
+            }
+            page.events.push(event);
+        }
+        page.cut = page.events.len() == q.limit;
+        Ok(page)
     }
 
-    /// Up to `limit` rows with id > `after`, of the given kinds, ascending.
+    /// Rows with id > `after`, of the given kinds, ascending: at most
+    /// `limit` rows and `max_bytes` bytes.
     pub fn after(
         &self,
         after: i64,
         kinds: &[String],
         limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
+        max_bytes: usize,
+    ) -> Result<Page, StoreError> {
         self.page(&PageQuery {
             start: after.saturating_add(1),
             end: None,
             direction: Direction::Forward,
             kinds: kinds.to_vec(),
             limit,
+            max_bytes,
         })
     }
 
@@ -205,6 +239,21 @@ impl Store {
             f(event_from_sql(row).map_err(StoreError::from)?)?;
         }
         Ok(())
+    }
+
+    /// The id of the `n`-th row (n >= 1) counting back from the row before
+    /// `before`; `None` when fewer rows precede it.
+    pub fn nth_id_before(&self, before: i64, n: usize) -> Result<Option<i64>, StoreError> {
+        let offset = i64::try_from(n.saturating_sub(1)).unwrap_or(i64::MAX);
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM events WHERE id < ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![before, offset])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
     }
 
     /// Number of rows per kind.

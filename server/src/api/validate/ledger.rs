@@ -19,6 +19,10 @@ use crate::store::{Direction, PageQuery};
 
 /// Longest idempotency key, in bytes.
 const MAX_KEY_BYTES: usize = 256;
+/// Longest imported `ts`, in bytes.
+const MAX_TS_BYTES: usize = 256;
+/// Longest imported `hash` or `prev_hash`, in bytes (a hash is 64).
+const MAX_HASH_BYTES: usize = 128;
 /// Default Read page size.
 pub const DEFAULT_PAGE: usize = 100;
 /// Default Export chunk size.
@@ -172,6 +176,7 @@ impl Validate for v1::ReadRequest {
             direction,
             kinds: kinds("kinds", self.kinds)?,
             limit: page_size(self.limit, DEFAULT_PAGE, limits),
+            max_bytes: limits.max_page_bytes,
         })
     }
 }
@@ -246,6 +251,13 @@ impl Validate for v1::ImportRequest {
                 r.kind.len() + r.content.len() + r.meta.len(),
                 limits,
             )?;
+            // What a stored row adds beyond kind, content and meta stays
+            // small, so that every row fits a page (see `config::ROW_ROOM`).
+            short_text(&format!("{field}.ts"), &r.ts, MAX_TS_BYTES)?;
+            short_text(&format!("{field}.hash"), &r.hash, MAX_HASH_BYTES)?;
+            if let Some(prev_hash) = &r.prev_hash {
+                short_text(&format!("{field}.prev_hash"), prev_hash, MAX_HASH_BYTES)?;
+            }
             let meta_field = format!("{field}.meta");
             // Stored exactly as given (an empty text is stored as `{}`).
             let (meta_text, meta) = meta(&meta_field, r.meta)?;
@@ -266,12 +278,13 @@ impl Validate for v1::ImportRequest {
 }
 
 /// An Export, validated: the range (`end` unset = the head at the start of
-/// the call) and the chunk size.
+/// the call) and the chunk size in rows and bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportQuery {
     pub start: i64,
     pub end: Option<i64>,
     pub chunk: usize,
+    pub max_bytes: usize,
 }
 
 impl Validate for v1::ExportRequest {
@@ -289,6 +302,18 @@ impl Validate for v1::ExportRequest {
             start: start.unwrap_or(i64::MIN),
             end,
             chunk: page_size(self.chunk_size, DEFAULT_CHUNK, limits),
+            max_bytes: limits.max_page_bytes,
         })
     }
+}
+
+/// A text of at most `max` bytes.
+fn short_text(field: &str, text: &str, max: usize) -> Result<(), RequestError> {
+    if text.len() > max {
+        return Err(invalid(
+            field,
+            format!("{} bytes, at most {max}", text.len()),
+        ));
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@ pub use self::mind::{AsOf, ContextQuery, DirectivesQuery, MetricsQuery, Projecti
 use serde_json::Value;
 
 use crate::config::Limits;
+use crate::event::MAX_ID;
 
 /// A request refused at the boundary. Nothing was done.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -57,9 +58,17 @@ pub(crate) fn invalid(field: impl Into<String>, why: impl std::fmt::Display) -> 
     }
 }
 
-/// An id from the wire (u64) as a row id, refusing what SQLite cannot hold.
+/// An id from the wire (u64), at most [`MAX_ID`].
 fn id(field: &str, value: u64) -> Result<i64, RequestError> {
-    i64::try_from(value).map_err(|_| invalid(field, format!("{value} is too large")))
+    i64::try_from(value)
+        .ok()
+        .filter(|id| *id <= MAX_ID)
+        .ok_or_else(|| {
+            invalid(
+                field,
+                format!("{value} is above the largest id {MAX_ID} (2^53 - 1)"),
+            )
+        })
 }
 
 /// An id that names a row: at least 1.

@@ -16,12 +16,12 @@ fn limits() -> Limits {
     Limits {
         max_event_bytes: 1000,
         max_batch_events: 3,
-        max_message_bytes: 1 << 20,
         max_page_size: 50,
-        max_subscribers: 8,
+        max_page_bytes: 4096,
         max_search_top_k: 20,
         max_tail: 100,
         max_n_reflections: 100,
+        ..crate::config::Config::for_db("unused.db").limits()
     }
 }
 
@@ -161,7 +161,7 @@ fn append_refuses_each_bad_field_naming_it() {
                 ..Default::default()
             },
             Code::InvalidArgument,
-            "expected_last_id: 18446744073709551615 is too large",
+            "expected_last_id: 18446744073709551615 is above the largest id 9007199254740991",
         ),
     ];
     for (request, code, message) in cases {
@@ -384,7 +384,8 @@ fn export_ranges_and_chunks() {
         ExportQuery {
             start: i64::MIN,
             end: None,
-            chunk: 50
+            chunk: 50,
+            max_bytes: 4096
         }
     );
     let (code, got) = refused(v1::ExportRequest {

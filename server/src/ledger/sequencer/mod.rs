@@ -133,6 +133,8 @@ pub enum WriteError {
     ImportConflict { id: i64, reason: String, head: Head },
     #[error("import row {id}: {reason}")]
     ImportInvalid { id: i64, reason: String },
+    #[error("no id is left for a new event: the ledger's last id is {last_id}, and ids end at {} (2^53 - 1)", crate::event::MAX_ID)]
+    IdsExhausted { last_id: i64 },
     #[error("idempotency key {key:?} points at event {id}, which is not stored")]
     DanglingKey { key: String, id: i64 },
     #[error("storage failure while {during}: {reason}")]
@@ -165,9 +167,9 @@ pub struct SequencerStats {
     pub fold_mismatches: AtomicU64,
 }
 
-/// Called with each committed row, in id order, after the snapshot that
-/// includes it is published (the subscription hub).
-pub type RowSink = Box<dyn Fn(Arc<Event>) + Send + 'static>;
+/// Called with each commit's new rows, in id order, after the snapshot that
+/// includes them is published (the subscription hub).
+pub type RowSink = Box<dyn Fn(&[Arc<Event>]) + Send + 'static>;
 
 /// How a sequencer writes.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ use super::clock::now_ts;
 use super::job::{AppendPlan, ImportPlan, Job, Placement, Planned};
 use super::{AppendBatch, Appended, ImportBatch, ImportMode, WriteError};
 use crate::chain::{self, ChainFault};
-use crate::event::Event;
+use crate::event::{Event, MAX_ID};
 use crate::ledger::head::Head;
 use crate::store::write::{idempotency_key, stored_event};
 
@@ -64,7 +64,11 @@ fn plan_append(
             Some(p) => Some(p.hash.clone()),
             None => head.last_hash.clone(),
         };
-        let id = placements.last().map_or(head.last_id, |p| p.id) + 1;
+        let last_id = placements.last().map_or(head.last_id, |p| p.id);
+        let id = last_id
+            .checked_add(1)
+            .filter(|id| *id <= MAX_ID)
+            .ok_or(WriteError::IdsExhausted { last_id })?;
         let ts = now_ts();
         let hash = new.hash.finish(id, &ts, prev_hash.as_deref());
         placements.push(Placement {

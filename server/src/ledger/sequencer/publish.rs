@@ -9,6 +9,7 @@ use super::commit::Core;
 use super::job::{appended_rows, AppendPlan, Planned};
 use super::{AppendOutcome, Appended, ImportMode, ImportOutcome};
 use crate::event::Event;
+use crate::ledger::cancel::Cancel;
 use crate::ledger::head::Head;
 use crate::ledger::replay;
 use crate::ledger::snapshot::Snapshot;
@@ -100,9 +101,7 @@ impl Core {
         self.stats
             .appended_events
             .fetch_add(written, Ordering::Relaxed);
-        for row in new_rows {
-            (self.sink)(row);
-        }
+        (self.sink)(&new_rows);
         for reply in replies {
             reply(&self.head);
         }
@@ -128,9 +127,10 @@ impl Core {
         self.stats.fold_checks.fetch_add(1, Ordering::Relaxed);
         let rebuilt = replay::rebuild(
             &self.check.store,
-            self.state.tail.capacity(),
+            self.state.tail.limits(),
             self.head.last_id,
             None,
+            &Cancel::never(),
         );
         let same = match rebuilt {
             Ok(folded) => match (folded.state.outputs(), self.state.outputs()) {

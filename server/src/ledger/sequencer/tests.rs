@@ -31,11 +31,11 @@ fn fixture() -> Fixture {
     let store = Store::open_pool(&path, 2).expect("pool");
     let folded = Folded {
         head: Head::default(),
-        state: State::new(16),
+        state: State::new(crate::rules::TailLimits::rows(16)),
     };
     let published = Arc::new(Published::new(Snapshot {
         head: Head::default(),
-        state: State::new(16),
+        state: State::new(crate::rules::TailLimits::rows(16)),
     }));
     let sunk = Arc::new(Mutex::new(Vec::new()));
     let sink_log = Arc::clone(&sunk);
@@ -43,7 +43,12 @@ fn fixture() -> Fixture {
         conn,
         folded,
         published,
-        Box::new(move |ev: Arc<Event>| sink_log.lock().expect("sink").push(ev.id)),
+        Box::new(move |rows: &[Arc<Event>]| {
+            sink_log
+                .lock()
+                .expect("sink")
+                .extend(rows.iter().map(|ev| ev.id))
+        }),
         SequencerOptions {
             durability: Durability::Normal,
             queue: 64,
@@ -262,4 +267,45 @@ async fn stop_writes_what_is_queued_then_refuses() {
         .append(batch(vec![new_event("late", None)]))
         .await;
     assert!(matches!(late, Err(WriteError::ShuttingDown)), "{late:?}");
+}
+
+/// A row imported at the largest id leaves no id for an append: the append
+/// is refused and nothing is written (never a wrapped or negative id).
+#[tokio::test]
+async fn an_append_after_the_largest_id_is_refused_with_the_ledger_unchanged() {
+    let f = fixture();
+    let meta = serde_json::json!({});
+    let ts = "2025-09-29T12:00:00+00:00".to_string();
+    let hash = crate::chain::event_hash(crate::event::MAX_ID, &ts, "user", "last", &meta, None)
+        .expect("hash");
+    let imported = f
+        .sequencer
+        .import(ImportBatch {
+            rows: vec![Event {
+                id: crate::event::MAX_ID,
+                ts,
+                kind: "user".into(),
+                content: "last".into(),
+                meta_text: "{}".into(),
+                prev_hash: None,
+                hash: Some(hash),
+                parsed: crate::event::ParsedMeta::given(meta),
+            }],
+            mode: ImportMode::Verify,
+        })
+        .await
+        .expect("import at the largest id");
+    assert_eq!(imported.head.last_id, crate::event::MAX_ID);
+    let err = f
+        .sequencer
+        .append(batch(vec![new_event("one more", None)]))
+        .await
+        .expect_err("no id left");
+    assert!(
+        matches!(err, WriteError::IdsExhausted { last_id } if last_id == crate::event::MAX_ID),
+        "{err}"
+    );
+    let rows = stored(&f.store);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].id, crate::event::MAX_ID);
 }

@@ -263,7 +263,7 @@ class CacheStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., entries: _Optional[int] = ..., capacity: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections")
+    __slots__ = ("max_event_bytes", "max_batch_events", "max_message_bytes", "max_page_size", "max_subscribers", "max_search_top_k", "max_n_reflections", "max_page_bytes", "max_concurrent_verify", "max_concurrent_search", "max_concurrent_replays", "max_concurrent_tail_contexts", "max_concurrent_exports", "subscriber_buffer", "subscriber_buffer_bytes", "subscriber_in_flight_bytes", "max_tail", "max_tail_bytes")
     MAX_EVENT_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCH_EVENTS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +271,17 @@ class Limits(_message.Message):
     MAX_SUBSCRIBERS_FIELD_NUMBER: _ClassVar[int]
     MAX_SEARCH_TOP_K_FIELD_NUMBER: _ClassVar[int]
     MAX_N_REFLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_PAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_VERIFY_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_SEARCH_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_REPLAYS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_TAIL_CONTEXTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CONCURRENT_EXPORTS_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBER_BUFFER_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBER_BUFFER_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBER_IN_FLIGHT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_TAIL_FIELD_NUMBER: _ClassVar[int]
+    MAX_TAIL_BYTES_FIELD_NUMBER: _ClassVar[int]
     max_event_bytes: int
     max_batch_events: int
     max_message_bytes: int
@@ -278,10 +289,37 @@ class Limits(_message.Message):
     max_subscribers: int
     max_search_top_k: int
     max_n_reflections: int
-    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ...) -> None: ...
+    max_page_bytes: int
+    max_concurrent_verify: int
+    max_concurrent_search: int
+    max_concurrent_replays: int
+    max_concurrent_tail_contexts: int
+    max_concurrent_exports: int
+    subscriber_buffer: int
+    subscriber_buffer_bytes: int
+    subscriber_in_flight_bytes: int
+    max_tail: int
+    max_tail_bytes: int
+    def __init__(self, max_event_bytes: _Optional[int] = ..., max_batch_events: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_page_size: _Optional[int] = ..., max_subscribers: _Optional[int] = ..., max_search_top_k: _Optional[int] = ..., max_n_reflections: _Optional[int] = ..., max_page_bytes: _Optional[int] = ..., max_concurrent_verify: _Optional[int] = ..., max_concurrent_search: _Optional[int] = ..., max_concurrent_replays: _Optional[int] = ..., max_concurrent_tail_contexts: _Optional[int] = ..., max_concurrent_exports: _Optional[int] = ..., subscriber_buffer: _Optional[int] = ..., subscriber_buffer_bytes: _Optional[int] = ..., subscriber_in_flight_bytes: _Optional[int] = ..., max_tail: _Optional[int] = ..., max_tail_bytes: _Optional[int] = ...) -> None: ...
+
+class WorkStats(_message.Message):
+    __slots__ = ("name", "limit", "running", "admitted", "refused", "cancelled")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_FIELD_NUMBER: _ClassVar[int]
+    ADMITTED_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    limit: int
+    running: int
+    admitted: int
+    refused: int
+    cancelled: int
+    def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ..., running: _Optional[int] = ..., admitted: _Optional[int] = ..., refused: _Optional[int] = ..., cancelled: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
-    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version")
+    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "work", "live_window_rows", "live_window_bytes")
     class EventsByKindEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -304,6 +342,9 @@ class StatsResponse(_message.Message):
     DURABILITY_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    WORK_FIELD_NUMBER: _ClassVar[int]
+    LIVE_WINDOW_ROWS_FIELD_NUMBER: _ClassVar[int]
+    LIVE_WINDOW_BYTES_FIELD_NUMBER: _ClassVar[int]
     as_of_id: int
     event_count: int
     events_by_kind: _containers.ScalarMap[str, int]
@@ -319,7 +360,10 @@ class StatsResponse(_message.Message):
     durability: Durability
     limits: Limits
     server_version: str
-    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ...) -> None: ...
+    work: _containers.RepeatedCompositeFieldContainer[WorkStats]
+    live_window_rows: int
+    live_window_bytes: int
+    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ..., work: _Optional[_Iterable[_Union[WorkStats, _Mapping]]] = ..., live_window_rows: _Optional[int] = ..., live_window_bytes: _Optional[int] = ...) -> None: ...
 
 class ImportRequest(_message.Message):
     __slots__ = ("rows", "mode")

@@ -114,6 +114,8 @@ class LedgerServicer:
         - ALREADY_EXISTS: some but not all keyed events of the request match
         existing idempotency keys (a partial retry); names the first such
         `events[i].idempotency_key`. Nothing was written.
+        - RESOURCE_EXHAUSTED (also): the ledger's last id is 2^53 - 1, so no id
+        is left for a new event. Nothing was written.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

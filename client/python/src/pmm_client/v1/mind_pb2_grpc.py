@@ -144,10 +144,12 @@ class MindServicer:
         id), computed by one replay of the stored rows up to `to_id`: O(to_id)
         whatever the number of points (about 0.25 s per 100,000 rows). Each
         point equals GetMetrics with `as_of_id` set to its id, bit for bit; the
-        last point is at `to_id`. At most 2 histories are computed at once
-        (HISTORY_CONCURRENCY); further calls wait their turn.
-        Errors: the common ones; OUT_OF_RANGE for `to_id` greater than the
-        current last id; INVALID_ARGUMENT for `from_id` > `to_id`, `points` 0 or
+        last point is at `to_id`. A history is a replay, admitted like an
+        `as_of_id` rebuild (`--max-concurrent-replays`).
+        Errors: the common ones; RESOURCE_EXHAUSTED when as many replays as
+        allowed are running (retry later); OUT_OF_RANGE for `to_id` greater
+        than the current last id; INVALID_ARGUMENT for `from_id` > `to_id`,
+        `points` 0 or
         above 10,000 (MAX_HISTORY_POINTS), `every` 0, both `points` and `every`
         set, or an `every` that would give more than 10,000 points.
         """
