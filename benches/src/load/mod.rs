@@ -72,7 +72,8 @@ pub enum Scenario {
     /// call per head, a cache lookup after).
     GetContextBreakdown,
     /// Mind.GetMetricsHistory (100 points over the whole ledger: one replay
-    /// of every row per call).
+    /// of every row per call). The server admits `--max-concurrent-replays`
+    /// at once and refuses the rest: keep the concurrency within it.
     MetricsHistory,
     /// N live subscribers (only_new); one append; time to reach each.
     SubscribeFanout,
