@@ -98,41 +98,32 @@ async fn the_breakdown_adds_up_to_the_text_on_every_fixture() {
     }
 }
 
+/// Hits and misses of the server's context cache.
+async fn contexts_cache(s: &mut TestServer) -> (u64, u64) {
+    let stats = s
+        .ledger
+        .stats(v1::StatsRequest {})
+        .await
+        .expect("stats")
+        .into_inner();
+    stats
+        .caches
+        .iter()
+        .find(|c| c.name == "contexts")
+        .map(|c| (c.hits, c.misses))
+        .expect("contexts cache")
+}
+
 #[tokio::test]
 async fn asked_twice_the_breakdown_is_a_cache_hit() {
     let mut s = TestServer::start().await;
     s.append("reflection", "My name is Echo and I keep it stable.", "{}")
         .await;
-    let contexts_hits = |stats: v1::StatsResponse| {
-        stats
-            .caches
-            .iter()
-            .find(|c| c.name == "contexts")
-            .map(|c| (c.hits, c.misses))
-            .expect("contexts cache")
-    };
     let req = request(v1::ContextLayout::Standard, v1::TokenEncoding::O200kBase);
-    let first = s
-        .mind
-        .get_context(req)
-        .await
-        .expect("first")
-        .into_inner();
-    let before = contexts_hits(
-        s.ledger
-            .stats(v1::StatsRequest {})
-            .await
-            .expect("stats")
-            .into_inner(),
-    );
+    let first = s.mind.get_context(req).await.expect("first").into_inner();
+    let before = contexts_cache(&mut s).await;
     let again = s.mind.get_context(req).await.expect("again").into_inner();
-    let after = contexts_hits(
-        s.ledger
-            .stats(v1::StatsRequest {})
-            .await
-            .expect("stats")
-            .into_inner(),
-    );
+    let after = contexts_cache(&mut s).await;
     assert_eq!(first, again);
     assert_eq!((after.0 - before.0, after.1 - before.1), (1, 0));
     let names: Vec<i32> = first

@@ -61,6 +61,14 @@ impl Server {
         String::from_utf8(out.stdout).expect("UTF-8 output")
     }
 
+    /// Runs a command that must fail with `code`; its standard error.
+    pub async fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.pmm(args).await;
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(code), "pmm {args:?}: {stderr}");
+        stderr
+    }
+
     /// `ok` with `--json`, parsed.
     pub async fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut with = vec!["--json"];
