@@ -7,6 +7,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use pmm_bench::{Chainer, Generator};
 use pmm_server::event::Event;
+use pmm_server::ledger::breakdown::{breakdown, Encoding};
 use pmm_server::rules::{ContextParams, Directives, Fold, Metrics, Projection, StageFold, State};
 
 const EVENTS: usize = 100_000;
@@ -113,6 +114,17 @@ fn bench_context(c: &mut Criterion, state: &State) {
     g.bench_function("tail_1000", |b| {
         b.iter(|| state.context(black_box(&standard), Some(1000)))
     });
+    // Counting a block's sections (the tokenizer already loaded): what a
+    // GetContext with a breakdown costs on the first call for a head.
+    let block = state
+        .context_block(&standard, None)
+        .expect("renderable block");
+    for encoding in [Encoding::O200kBase, Encoding::Cl100kBase] {
+        breakdown(&block, encoding).expect("tokenizer loads");
+        g.bench_function(format!("breakdown_{}", encoding.name()), |b| {
+            b.iter(|| breakdown(black_box(&block), encoding))
+        });
+    }
     g.finish();
 }
 
@@ -128,5 +140,12 @@ fn folds(c: &mut Criterion) {
     bench_context(c, &state);
 }
 
-criterion_group!(benches, folds);
+// No plots: the workspace's plotters draws text with fonts registered at
+// run time (the `pmm` CLI embeds one for its images), which criterion's
+// plots do not register. The figures are in the text report either way.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = folds
+}
 criterion_main!(benches);

@@ -54,5 +54,12 @@ fn primitives(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, primitives);
+// No plots: the workspace's plotters draws text with fonts registered at
+// run time (the `pmm` CLI embeds one for its images), which criterion's
+// plots do not register. The figures are in the text report either way.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = primitives
+}
 criterion_main!(benches);

@@ -35,6 +35,8 @@ async fn every_scenario_runs_and_reports_what_happened() {
     pmm_bench::write_db(SEED_EVENTS, 3, &db).expect("generate ledger");
     let mut config = Config::for_db(&db);
     config.addr = "127.0.0.1:0".parse().expect("addr");
+    // metrics-history is a replay: admit as many as the highest level sends.
+    config.max_concurrent_replays = LEVELS[LEVELS.len() - 1];
     let mut running = server::bind_and_start(config).await.expect("start");
     running.ready().await.expect("ready");
     let addr = running.addr.to_string();

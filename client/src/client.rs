@@ -14,8 +14,8 @@ pub use crate::connect::ConnectOptions;
 use crate::connect::{address, endpoint, AuthChannel, Authorization};
 use crate::error::{causes, ClientError};
 use crate::options::{
-    AppendOptions, ContextOptions, ExportOptions, ImportMode, MetricsOptions, NewEvent,
-    ProjectionOptions, ReadOptions, SearchOptions,
+    AppendOptions, ContextOptions, ExportOptions, HistoryOptions, ImportMode, MetricsOptions,
+    NewEvent, ProjectionOptions, ReadOptions, SearchOptions,
 };
 use crate::subscribe::{self, Opener, RetryPolicy, SubItem, SubscribeSpec, WireStream};
 use crate::types::{
@@ -336,7 +336,22 @@ impl Client {
         Ok(response.into_inner())
     }
 
-    /// The context block.
+    /// IAS, GAS and the stage as the ledger grew, from one replay on the
+    /// server (O(`to_id`)); the last point equals `get_metrics` as of
+    /// `to_id`.
+    pub async fn metrics_history(
+        &self,
+        options: &HistoryOptions,
+    ) -> Result<v1::GetMetricsHistoryResponse, ClientError> {
+        let response = self
+            .mind()
+            .get_metrics_history(self.request(options.to_proto()))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// The context block, and its breakdown when
+    /// [`ContextOptions::breakdown`] asks for it.
     pub async fn get_context(
         &self,
         options: &ContextOptions,

@@ -40,8 +40,8 @@ pub use client::{Client, ConnectOptions, DEFAULT_ADDR};
 pub use connect::{KeepAlive, TlsOptions, Token};
 pub use error::{ClientError, ConflictHead};
 pub use options::{
-    AppendOptions, ContextOptions, ExportOptions, ImportMode, MetricsOptions, NewEvent,
-    ProjectionOptions, ReadOptions, SearchOptions,
+    AppendOptions, ContextOptions, ExportOptions, HistoryOptions, ImportMode, MetricsOptions,
+    NewEvent, ProjectionOptions, ReadOptions, SearchOptions,
 };
 pub use subscribe::{Position, Reconnect, RetryPolicy, Start, SubItem, SubscribeSpec};
 pub use types::{

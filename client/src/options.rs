@@ -98,6 +98,10 @@ pub struct ContextOptions {
     pub tail: Option<u64>,
     /// Historical view as of this id.
     pub as_of_id: Option<u64>,
+    /// Also the block's size section by section (bytes, code points,
+    /// tokens), tokens counted with this encoding (`Unspecified` =
+    /// o200k_base); in `GetContextResponse.breakdown`. `None`: no breakdown.
+    pub breakdown: Option<v1::TokenEncoding>,
 }
 
 impl ContextOptions {
@@ -113,6 +117,8 @@ impl ContextOptions {
             max_reflection_chars: self.max_reflection_chars,
             tail: self.tail,
             as_of_id: self.as_of_id,
+            include_breakdown: self.breakdown.is_some(),
+            encoding: self.breakdown.unwrap_or_default() as i32,
         }
     }
 }
@@ -161,6 +167,32 @@ impl MetricsOptions {
         v1::GetMetricsRequest {
             include_diagnosis: self.include_diagnosis,
             as_of_id: self.as_of_id,
+        }
+    }
+}
+
+/// Which points of the metrics history: from `from_id` to `to_id`, either
+/// `points` evenly spaced ids or one every `every` ids (server default:
+/// 100 points from id 1 to the head; at most 10,000 points).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryOptions {
+    /// The first point's id (default 1).
+    pub from_id: Option<u64>,
+    /// The last point's id (default: the head).
+    pub to_id: Option<u64>,
+    /// Number of points, evenly spaced (default 100).
+    pub points: Option<u32>,
+    /// Instead of `points`: a point every this many ids, plus one at `to_id`.
+    pub every: Option<u64>,
+}
+
+impl HistoryOptions {
+    pub(crate) fn to_proto(&self) -> v1::GetMetricsHistoryRequest {
+        v1::GetMetricsHistoryRequest {
+            from_id: self.from_id,
+            to_id: self.to_id,
+            points: self.points,
+            every: self.every,
         }
     }
 }
@@ -268,5 +300,13 @@ mod tests {
         }
         .to_proto();
         assert_eq!(c.layout, v1::ContextLayout::Compact as i32);
+        assert!(!c.include_breakdown);
+        let b = ContextOptions {
+            breakdown: Some(v1::TokenEncoding::Cl100kBase),
+            ..Default::default()
+        }
+        .to_proto();
+        assert!(b.include_breakdown);
+        assert_eq!(b.encoding, v1::TokenEncoding::Cl100kBase as i32);
     }
 }

@@ -2,90 +2,12 @@
 //! read, context, tail, and import → export → import of every fixture ledger
 //! with identical rows and hashes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use pmm_server::config::Config;
-use pmm_server::server::{self, Running};
-
-struct Server {
-    running: Option<Running>,
-    addr: String,
-    /// Global flags given to every `pmm` run (TLS files, a token).
-    flags: Vec<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start() -> Server {
-        Self::start_with(|_| {}).await
-    }
-
-    /// A server with adjusted configuration (TLS and tokens included).
-    async fn start_with(adjust: impl FnOnce(&mut Config)) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config::for_db(dir.path().join("pmm.db"));
-        config.addr = "127.0.0.1:0".parse().expect("addr");
-        adjust(&mut config);
-        let scheme = if config.tls_cert.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        let mut running = server::bind_and_start(config).await.expect("start");
-        running.ready().await.expect("ready");
-        Server {
-            addr: format!("{scheme}://{}", running.addr),
-            running: Some(running),
-            flags: Vec::new(),
-            _dir: dir,
-        }
-    }
-
-    /// Runs `pmm --addr <this server> args…` off the async runtime, with
-    /// `PMM_TOKEN` unset.
-    async fn pmm(&self, args: &[&str]) -> Output {
-        self.pmm_env(args, &[]).await
-    }
-
-    /// [`Server::pmm`] with environment variables set.
-    async fn pmm_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pmm"));
-        command
-            .env_remove("PMM_TOKEN")
-            .envs(env.iter().copied())
-            .arg("--addr")
-            .arg(&self.addr)
-            .args(&self.flags)
-            .args(args);
-        tokio::task::spawn_blocking(move || command.output().expect("run pmm"))
-            .await
-            .expect("join")
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let out = self.pmm(args).await;
-        assert!(
-            out.status.success(),
-            "pmm {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8 output")
-    }
-
-    async fn stop(mut self) {
-        if let Some(running) = self.running.take() {
-            running.shut_down().await.expect("shutdown");
-        }
-    }
-}
-
-fn fixtures_root() -> PathBuf {
-    match std::env::var_os("PMM_FIXTURES") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"),
-    }
-}
+use common::{fixtures_root, Server};
 
 /// The `hash` of every row of a JSON-lines ledger.
 fn hashes(path: &Path) -> Vec<String> {

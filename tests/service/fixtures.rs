@@ -135,6 +135,7 @@ async fn outputs_via_rpc(s: &mut TestServer, as_of: u64, is_final: bool) -> Valu
         max_reflection_chars: budgets.map(|b| b.1),
         tail,
         as_of_id,
+        ..Default::default()
     };
     let text = |req| {
         let mut mind = s.mind.clone();

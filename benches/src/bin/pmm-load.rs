@@ -101,7 +101,7 @@ struct Args {
     server_pid: Option<u32>,
 
     /// Scenarios to run (comma-separated; the no-op baseline is always run).
-    #[arg(long, short, value_enum, value_delimiter = ',', default_values_t = Scenario::ALL.to_vec())]
+    #[arg(long, short, value_enum, value_delimiter = ',', default_values_t = Scenario::defaults())]
     scenarios: Vec<Scenario>,
 
     /// Concurrency levels (operations in flight) for the unary scenarios.

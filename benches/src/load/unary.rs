@@ -130,6 +130,34 @@ impl Worker {
                 }
                 Ok(0)
             }
+            Scenario::GetContextBreakdown => {
+                let request = v1::GetContextRequest {
+                    include_breakdown: true,
+                    ..Default::default()
+                };
+                let response = self
+                    .conn
+                    .mind
+                    .get_context(request)
+                    .await
+                    .map_err(|e| status("GetContext", e))?;
+                if response.into_inner().breakdown.is_none() {
+                    return Err("GetContext: no breakdown".to_string());
+                }
+                Ok(0)
+            }
+            Scenario::MetricsHistory => {
+                let response = self
+                    .conn
+                    .mind
+                    .get_metrics_history(v1::GetMetricsHistoryRequest::default())
+                    .await
+                    .map_err(|e| status("GetMetricsHistory", e))?;
+                if response.into_inner().points.is_empty() {
+                    return Err("GetMetricsHistory: no points".to_string());
+                }
+                Ok(0)
+            }
             Scenario::Interaction => {
                 let user = v1::AppendRequest {
                     events: vec![self.payloads.user(seq)],

@@ -6,9 +6,11 @@ use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 
 use super::validate::RequestError;
+use crate::ledger::breakdown::TokenizerError;
 use crate::ledger::condition::Condition;
 use crate::ledger::handle::{AsOfError, ViewError};
 use crate::ledger::head::Head;
+use crate::ledger::history::HistoryError;
 use crate::ledger::hub::HubError;
 use crate::ledger::replay::ReplayError;
 use crate::ledger::sequencer::WriteError;
@@ -32,6 +34,10 @@ pub enum Error {
     AsOf(#[from] AsOfError),
     #[error("stage cannot be computed: {0}")]
     Context(#[from] ContextError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Tokenizer(#[from] TokenizerError),
     #[error(transparent)]
     View(ViewError),
     #[error("no event with id {id} (the ledger's last id is {last_id})")]
@@ -74,6 +80,14 @@ impl From<Error> for Status {
                 AsOfError::Replay(e) => replay(&e, message),
             },
             Error::Context(ContextError::Telemetry(_)) => Status::failed_precondition(message),
+            Error::History(e) => match e {
+                HistoryError::BeyondHead { .. } => Status::out_of_range(message),
+                HistoryError::FromAfterTo { .. } | HistoryError::TooManyPoints { .. } => {
+                    Status::invalid_argument(message)
+                }
+                HistoryError::Replay(e) => replay(&e, message),
+            },
+            Error::Tokenizer(_) => internal(message),
             Error::View(e) => match e {
                 ViewError::Context(ContextError::Telemetry(_)) => {
                     Status::failed_precondition(message)
@@ -145,6 +159,7 @@ fn damaged(e: &rusqlite::Error) -> bool {
 fn replay(e: &ReplayError, message: String) -> Status {
     match e {
         ReplayError::Store(e) => store(e, message),
+        ReplayError::Damaged(_) => Status::data_loss(message),
         ReplayError::ThreadPanicked { .. } => internal(message),
         ReplayError::Cancelled => Status::cancelled(message),
     }

@@ -65,7 +65,7 @@ impl LedgerService {
         let views = match (views, outcome.snapshot.as_ref()) {
             (Some(wanted), Some(snapshot)) => Some(v1::AppendViews {
                 context: match wanted.context {
-                    Some(q) => Some(mind::context(&ledger, snapshot, &q)?),
+                    Some(q) => Some(mind::context(&ledger, snapshot, &q).await?),
                     None => None,
                 },
                 metrics: match wanted.metrics {

@@ -8,10 +8,11 @@ use tonic::{Request, Response, Status};
 
 use super::admission::{Admission, Work};
 use super::error::Error;
-use super::gate::Gate;
+use super::gate::{blocking, Gate};
 use super::respond;
 use super::validate::{AsOf, ContextQuery, Validate};
 use crate::config::Limits;
+use crate::ledger::breakdown::CachedContext;
 use crate::ledger::handle::Ledger;
 use crate::ledger::snapshot::Snapshot;
 use crate::ledger::views;
@@ -27,20 +28,38 @@ pub struct MindService {
 
 /// A context block of a snapshot, built here (the views of an Append, which
 /// has been written already and must not be refused now).
-pub fn context(
+pub async fn context(
     ledger: &Ledger,
     snapshot: &Snapshot,
     query: &ContextQuery,
 ) -> Result<v1::GetContextResponse, Error> {
-    let text = ledger.context(snapshot, &query.params, query.tail)?;
-    Ok(context_response(&text, snapshot))
+    let cached = ledger.context(snapshot, &query.params, query.tail)?;
+    context_response(cached, snapshot, query).await
 }
 
-fn context_response(text: &str, snapshot: &Snapshot) -> v1::GetContextResponse {
-    v1::GetContextResponse {
-        text: text.to_string(),
+/// The answer for a block, with its breakdown when asked: counted off the
+/// async runtime the first time (it may load the tokenizer), a lookup in
+/// the cached block after that.
+async fn context_response(
+    cached: Arc<CachedContext>,
+    snapshot: &Snapshot,
+    query: &ContextQuery,
+) -> Result<v1::GetContextResponse, Error> {
+    let breakdown = match query.breakdown {
+        None => None,
+        Some(encoding) => Some(match cached.cached_breakdown(encoding) {
+            Some(b) => b,
+            None => {
+                let cached = Arc::clone(&cached);
+                blocking(move || Ok(cached.breakdown(encoding)?)).await?
+            }
+        }),
+    };
+    Ok(v1::GetContextResponse {
+        text: cached.block.text.clone(),
         as_of_id: snapshot.as_of_id().max(0) as u64,
-    }
+        breakdown: breakdown.map(|b| respond::breakdown(&b)),
+    })
 }
 
 impl MindService {
@@ -125,16 +144,36 @@ impl MindService {
     ) -> Result<v1::GetContextResponse, Error> {
         let (ledger, q) = self.open(request)?;
         let s = self.snapshot(&ledger, q.as_of).await?;
-        if let Some(text) = ledger.cached_context(&s, &q.params, q.tail) {
-            return Ok(context_response(&text, &s));
-        }
-        if q.tail.is_none() {
+        let cached = match ledger.cached_context(&s, &q.params, q.tail) {
+            Some(cached) => cached,
             // The whole ledger's block is a few microseconds of formatting.
-            return context(&ledger, &s, &q);
-        }
-        self.admission
-            .run(Work::TailContext, move |_| context(&ledger, &s, &q))
-            .await
+            None if q.tail.is_none() => ledger.context(&s, &q.params, None)?,
+            None => {
+                let (ledger, s) = (Arc::clone(&ledger), Arc::clone(&s));
+                self.admission
+                    .run(Work::TailContext, move |_| {
+                        Ok(ledger.context(&s, &q.params, q.tail)?)
+                    })
+                    .await?
+            }
+        };
+        context_response(cached, &s, &q).await
+    }
+
+    /// A history is a replay of the ledger up to `to_id`: admitted as one
+    /// (`--max-concurrent-replays`), stopped if its caller goes away.
+    async fn serve_metrics_history(
+        &self,
+        request: Request<v1::GetMetricsHistoryRequest>,
+    ) -> Result<v1::GetMetricsHistoryResponse, Error> {
+        let (ledger, query) = self.open(request)?;
+        let history = self
+            .admission
+            .run(Work::Replay, move |cancel| {
+                Ok(ledger.metrics_history(&query, cancel)?)
+            })
+            .await?;
+        Ok(respond::metrics_history(&history))
     }
 
     fn serve_embed(&self, request: Request<v1::EmbedRequest>) -> Result<v1::EmbedResponse, Error> {
@@ -197,6 +236,13 @@ impl mind_server::Mind for MindService {
         request: Request<v1::GetContextRequest>,
     ) -> Result<Response<v1::GetContextResponse>, Status> {
         Ok(Response::new(self.serve_context(request).await?))
+    }
+
+    async fn get_metrics_history(
+        &self,
+        request: Request<v1::GetMetricsHistoryRequest>,
+    ) -> Result<Response<v1::GetMetricsHistoryResponse>, Status> {
+        Ok(Response::new(self.serve_metrics_history(request).await?))
     }
 
     async fn embed(

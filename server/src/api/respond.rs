@@ -7,8 +7,10 @@ use super::admission::WorkFigures;
 use crate::chain::{ChainFault, ChainFaultReason};
 use crate::config::Limits;
 use crate::event::Event;
+use crate::ledger::breakdown::{Breakdown, Encoding, Size};
 use crate::ledger::handle::LedgerStats;
 use crate::ledger::head::Head;
+use crate::ledger::history::History;
 use crate::ledger::hub::Item;
 use crate::ledger::replay::{Verification, VerifyFault};
 use crate::ledger::search::SearchResult;
@@ -16,7 +18,7 @@ use crate::ledger::sequencer::Appended;
 use crate::ledger::snapshot::Snapshot;
 use crate::ledger::views::{IdentityView, ProjectionView};
 use crate::rules::metrics::Adoption;
-use crate::rules::ContextError;
+use crate::rules::{ContextError, Section, Stage};
 use crate::store::schema::Durability;
 use crate::transport::ConnectionReport;
 
@@ -122,6 +124,20 @@ fn adoption(a: &Adoption, with_confidence: bool) -> v1::AdoptionDetail {
     }
 }
 
+/// A stage as the wire carries it.
+fn stage(stage: &Stage) -> v1::Stage {
+    v1::Stage {
+        name: stage.name.to_string(),
+        level: stage.name.trim_start_matches('S').parse().unwrap_or(0),
+        snapshot: Some(v1::StageSnapshot {
+            ias_mean: stage.ias_mean,
+            gas_mean: stage.gas_mean,
+            count: stage.count as u32,
+            window: crate::rules::stage::STAGE_WINDOW as u32,
+        }),
+    }
+}
+
 /// GetMetrics from a snapshot (the stage fails on junk telemetry).
 pub fn metrics(
     s: &Snapshot,
@@ -130,7 +146,6 @@ pub fn metrics(
     let folds = &s.state.whole;
     let scores = folds.metrics.scores();
     let stage = folds.stage.stage()?;
-    let level = stage.name.trim_start_matches('S').parse().unwrap_or(0);
     let diagnosis = include_diagnosis.then(|| {
         let d = folds.metrics.diagnosis();
         v1::Diagnosis {
@@ -155,19 +170,76 @@ pub fn metrics(
     Ok(v1::GetMetricsResponse {
         ias: scores.ias,
         gas: scores.gas,
-        stage: Some(v1::Stage {
-            name: stage.name.to_string(),
-            level,
-            snapshot: Some(v1::StageSnapshot {
-                ias_mean: stage.ias_mean,
-                gas_mean: stage.gas_mean,
-                count: stage.count as u32,
-                window: crate::rules::stage::STAGE_WINDOW as u32,
-            }),
-        }),
+        stage: Some(self::stage(&stage)),
         diagnosis,
         as_of_id: wire_id(s.as_of_id()),
     })
+}
+
+/// GetMetricsHistory.
+pub fn metrics_history(h: &History) -> v1::GetMetricsHistoryResponse {
+    v1::GetMetricsHistoryResponse {
+        points: h
+            .points
+            .iter()
+            .map(|p| v1::MetricsPoint {
+                as_of_id: wire_id(p.as_of_id),
+                event_count: p.event_count,
+                ias: p.scores.ias,
+                gas: p.scores.gas,
+                stage: p.stage.as_ref().ok().map(stage),
+                stage_error: p.stage.as_ref().err().map(|e| e.to_string()),
+            })
+            .collect(),
+        as_of_id: wire_id(h.as_of_id),
+    }
+}
+
+pub fn token_encoding(e: Encoding) -> v1::TokenEncoding {
+    match e {
+        Encoding::O200kBase => v1::TokenEncoding::O200kBase,
+        Encoding::Cl100kBase => v1::TokenEncoding::Cl100kBase,
+    }
+}
+
+fn context_section(s: Section) -> v1::ContextSection {
+    match s {
+        Section::Header => v1::ContextSection::Header,
+        Section::Identity => v1::ContextSection::Identity,
+        Section::Traits => v1::ContextSection::Traits,
+        Section::Guidance => v1::ContextSection::Guidance,
+        Section::Metrics => v1::ContextSection::Metrics,
+        Section::Commitments => v1::ContextSection::Commitments,
+        Section::Reflections => v1::ContextSection::Reflections,
+        Section::Footer => v1::ContextSection::Footer,
+    }
+}
+
+/// A context block's breakdown.
+pub fn breakdown(b: &Breakdown) -> v1::ContextBreakdown {
+    let Size {
+        bytes,
+        chars,
+        tokens,
+        ..
+    } = b.total;
+    v1::ContextBreakdown {
+        encoding: token_encoding(b.encoding) as i32,
+        sections: b
+            .sections
+            .iter()
+            .map(|(section, size)| v1::ContextSectionSize {
+                section: context_section(*section) as i32,
+                bytes: size.bytes,
+                chars: size.chars,
+                tokens: size.tokens,
+                lines: size.lines,
+            })
+            .collect(),
+        bytes,
+        chars,
+        tokens,
+    }
 }
 
 /// GetDirectives from a snapshot.

@@ -38,6 +38,7 @@ const RULES: &[(&str, Access)] = &[
     ("/pmm.v1.Mind/GetIdentity", READER),
     ("/pmm.v1.Mind/GetDirectives", READER),
     ("/pmm.v1.Mind/GetMetrics", READER),
+    ("/pmm.v1.Mind/GetMetricsHistory", READER),
     ("/pmm.v1.Mind/GetContext", READER),
     ("/pmm.v1.Mind/Embed", READER),
     ("/pmm.v1.Mind/Search", READER),

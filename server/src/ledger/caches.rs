@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use quick_cache::sync::Cache;
 
+use super::breakdown::CachedContext;
 use super::snapshot::Snapshot;
 use super::views::ProjectionView;
 use crate::rules::embedding::EMBED_DIM;
@@ -37,8 +38,9 @@ pub struct Caches {
     pub event_vectors: Cache<i64, Vector>,
     /// Snapshots as of a past id (reads with `as_of_id`).
     pub history: Cache<i64, Arc<Snapshot>>,
-    /// Context blocks by head and parameters.
-    pub contexts: Cache<ContextKey, Arc<String>>,
+    /// Context blocks by head and parameters, each with its breakdowns
+    /// once asked for.
+    pub contexts: Cache<ContextKey, Arc<CachedContext>>,
     /// Projection views by head, mode and page, each built once per head.
     pub projections: Cache<ProjectionKey, Arc<ProjectionView>>,
 }

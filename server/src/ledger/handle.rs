@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::anchor::{self, Anchor, AnchorKeeper};
+use super::breakdown::CachedContext;
 use super::caches::{CacheFigures, Caches, Vector};
 use super::cancel::Cancel;
 use super::condition::{Condition, ConditionCell};
 use super::head::Head;
+use super::history::{self, History, HistoryError, HistoryQuery};
 use super::hub::{self, Hub, HubError, HubLimits};
 use super::replay::{self, Progress, ReplayError, Verification};
 use super::search::{self, SearchQuery, SearchResult};
@@ -348,14 +350,15 @@ impl Ledger {
         snapshot: &Snapshot,
         params: &ContextParams,
         tail: Option<usize>,
-    ) -> Option<Arc<String>> {
+    ) -> Option<Arc<CachedContext>> {
         self.caches
             .contexts
             .get(&(snapshot.as_of_id(), *params, tail))
     }
 
-    /// A context block of a snapshot, cached by head and parameters: an
-    /// interaction asks for the same block several times per head, and a
+    /// A context block of a snapshot, cached by head and parameters (with
+    /// its breakdowns, counted when first asked for): an interaction asks
+    /// for the same block several times per head, and a
     /// tail block costs a replay of the tail window. A tail longer than the
     /// rows the window holds in memory is folded from the older rows in
     /// SQLite first (blocking then). `tail` is at most `max_tail` rows.
@@ -364,18 +367,18 @@ impl Ledger {
         snapshot: &Snapshot,
         params: &ContextParams,
         tail: Option<usize>,
-    ) -> Result<Arc<String>, ViewError> {
+    ) -> Result<Arc<CachedContext>, ViewError> {
         let key = (snapshot.as_of_id(), *params, tail);
         self.caches.contexts.get_or_insert_with(&key, || {
             let window = &snapshot.state.tail;
-            let text = match tail {
+            let block = match tail {
                 Some(n) if !window.holds(n) => {
                     let older = self.fold_older(snapshot, n - window.len())?;
                     window.fold_last_after(n, older).render(params)?
                 }
-                _ => snapshot.state.context(params, tail)?,
+                _ => snapshot.state.context_block(params, tail)?,
             };
-            Ok(Arc::new(text))
+            Ok(Arc::new(CachedContext::new(block)))
         })
     }
 
@@ -400,6 +403,17 @@ impl Ledger {
             Ok::<(), StoreError>(())
         })?;
         Ok(folds)
+    }
+
+    /// IAS, GAS and the stage as of a series of ids up to `query.to` (the
+    /// head when unset), from one replay of the stored rows; stops early
+    /// once `cancel` is set. Blocking, O(to).
+    pub fn metrics_history(
+        &self,
+        query: &HistoryQuery,
+        cancel: &Cancel,
+    ) -> Result<History, HistoryError> {
+        history::metrics_history(&self.store, query, self.head().last_id, cancel)
     }
 
     /// The projection view of a snapshot, built once per head and page.

@@ -6,6 +6,9 @@
 //!   publish);
 //! - [`replay`]: the start-up rebuild and the verification of the stored
 //!   chain;
+//! - [`history`]: the metrics as the ledger grew, from one replay;
+//! - [`breakdown`]: a context block's size section by section (tokens of
+//!   a real tokenizer), cached with the block;
 //! - [`snapshot`]: the published, immutable derived state;
 //! - [`hub`]: subscriptions (catch-up from SQLite, then live);
 //! - [`head`], [`views`], [`search`], [`caches`]: the head, the cached
@@ -15,11 +18,13 @@
 //! file), so that no import runs in a circle.
 
 pub mod anchor;
+pub mod breakdown;
 pub mod caches;
 pub mod cancel;
 pub mod condition;
 pub mod handle;
 pub mod head;
+pub mod history;
 pub mod hub;
 pub mod replay;
 pub mod search;

@@ -25,6 +25,8 @@ pub struct Progress {
 pub enum ReplayError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the ledger file is damaged: {0}")]
+    Damaged(String),
     #[error("the {name} thread failed")]
     ThreadPanicked { name: &'static str },
     #[error("cancelled: the request that asked for it went away")]
@@ -34,11 +36,10 @@ pub enum ReplayError {
 /// Rows handed between the rebuild's two threads at a time.
 const REBUILD_BATCH: usize = 1024;
 
-/// Folds every stored row with id <= `up_to` into fresh state, streaming.
-///
-/// Two threads share the work: this one reads rows from SQLite and folds
-/// events; a second parses each row's meta and verifies the hash chain
-/// (the larger half), handing the parsed events back in order.
+/// Folds every stored row with id <= `up_to` into fresh state, streaming,
+/// and verifies the stored chain on the way. SQLite finding the file
+/// damaged part-way is not the end: the rows read before are served, and
+/// the damage reported in [`Folded::damage`].
 pub fn rebuild(
     store: &Store,
     tail: TailLimits,
@@ -49,17 +50,83 @@ pub fn rebuild(
     if let Some(p) = progress {
         p.total.store(store.count()?, Ordering::Relaxed);
     }
+    let mut folder = Folder {
+        state: State::new(tail),
+        head: Head::default(),
+        progress,
+    };
+    let streamed = stream_parsed(store, up_to, Check::MetaAndChain, cancel, |events| {
+        folder.fold(events)
+    })?;
+    let Folder {
+        mut state, head, ..
+    } = folder;
+    state.set_chain(streamed.chain);
+    Ok(Folded {
+        head,
+        state,
+        damage: streamed.damage,
+    })
+}
+
+/// What the parsing thread of [`stream_parsed`] checks of each row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Meta is parsed (an unreadable one is read as `{}` by the folds).
+    Meta,
+    /// Meta is parsed and the hash chain verified (its status returned).
+    MetaAndChain,
+}
+
+/// How a stream of stored rows ended.
+#[derive(Debug)]
+pub struct Streamed {
+    /// The chain's status over the rows streamed (with
+    /// [`Check::MetaAndChain`]; the default otherwise).
+    pub chain: ChainStatus,
+    /// Why the rows stopped before `up_to`: SQLite found the file damaged.
+    pub damage: Option<String>,
+}
+
+impl Streamed {
+    /// The stream, or an error if it stopped at damage.
+    pub fn whole(self) -> Result<ChainStatus, ReplayError> {
+        match self.damage {
+            None => Ok(self.chain),
+            Some(damage) => Err(ReplayError::Damaged(damage)),
+        }
+    }
+}
+
+/// Hands every stored row with id <= `up_to` to `fold`, in id order and in
+/// batches, each row's meta already parsed; never holds the whole ledger.
+/// Stops with [`ReplayError::Cancelled`] once `cancel` is set.
+///
+/// Two threads share the work: this one reads rows from SQLite and runs
+/// `fold`; a second parses each row's meta (and with
+/// [`Check::MetaAndChain`] verifies the hash chain, the larger half),
+/// handing the parsed events back in order. A row that cannot be read is
+/// not an error here: the chain records it as its fault (appends are
+/// refused, naming the row) and the folds read its meta as `{}`; every
+/// other row is served.
+pub fn stream_parsed(
+    store: &Store,
+    up_to: i64,
+    check: Check,
+    cancel: &Cancel,
+    mut fold: impl FnMut(Vec<Arc<Event>>),
+) -> Result<Streamed, ReplayError> {
     let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
     // Unbounded, but never holds more than the batches in flight: this
     // thread drains it each time it hands over a batch.
-    let (events_out, events_in) =
-        std::sync::mpsc::channel::<Result<Vec<Arc<Event>>, ReplayError>>();
+    let (events_out, events_in) = std::sync::mpsc::channel::<Vec<Arc<Event>>>();
     let parser = std::thread::Builder::new()
         .name("pmm-verify".into())
         .spawn(move || {
             let mut chain = ChainStatus::default();
+            let verify = check == Check::MetaAndChain;
             for rows in rows_in {
-                let events = Ok(parse_and_chain(rows, &mut chain));
+                let events = parse_and_chain(rows, verify.then_some(&mut chain));
                 if events_out.send(events).is_err() {
                     break;
                 }
@@ -71,13 +138,10 @@ pub fn rebuild(
             source,
         })?;
 
-    let mut folder = Folder {
-        state: State::new(tail),
-        head: Head::default(),
-        progress,
-    };
     let mut batch = Vec::with_capacity(REBUILD_BATCH);
+    let mut last_read = 0;
     let read = store.for_each(i64::MIN, up_to, |row| {
+        last_read = row.id;
         batch.push(row);
         if batch.len() == REBUILD_BATCH {
             if cancel.is_cancelled() {
@@ -87,7 +151,7 @@ pub fn rebuild(
             // A send fails only if the parser is gone; it is joined below.
             let _ = rows_out.send(full);
             while let Ok(events) = events_in.try_recv() {
-                folder.fold(events?);
+                fold(events);
             }
         }
         Ok::<(), ReplayError>(())
@@ -96,33 +160,20 @@ pub fn rebuild(
         let _ = rows_out.send(batch);
     }
     drop(rows_out);
-    let drained: Result<(), ReplayError> = events_in.iter().try_for_each(|events| {
-        folder.fold(events?);
-        Ok(())
-    });
+    for events in events_in.iter() {
+        fold(events);
+    }
     let chain = parser
         .join()
         .map_err(|_| ReplayError::ThreadPanicked { name: "rebuild" })?;
-    drained?;
-    // SQLite finding the file damaged part-way is not the end: what was
-    // read before is served, and the damage reported.
     let damage = match read {
         Ok(()) => None,
-        Err(ReplayError::Store(StoreError::Sqlite(e))) if is_damage(&e) => Some(format!(
-            "rows after id {} cannot be read: {e}",
-            folder.head.last_id
-        )),
+        Err(ReplayError::Store(StoreError::Sqlite(e))) if is_damage(&e) => {
+            Some(format!("rows after id {last_read} cannot be read: {e}"))
+        }
         Err(e) => return Err(e),
     };
-    let Folder {
-        mut state, head, ..
-    } = folder;
-    state.set_chain(chain);
-    Ok(Folded {
-        head,
-        state,
-        damage,
-    })
+    Ok(Streamed { chain, damage })
 }
 
 /// SQLite says the file is damaged.
@@ -133,16 +184,18 @@ fn is_damage(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// The parsing half of a rebuild: parses each row's meta (so that the
-/// folding thread does not) and checks the chain. A row that cannot be read
-/// is not an error here: the chain records it as its fault (appends are
-/// refused, naming the row) and the folds read its meta as `{}`; every
-/// other row is served.
-fn parse_and_chain(rows: Vec<Event>, chain: &mut ChainStatus) -> Vec<Arc<Event>> {
+/// The parsing half of a replay: parses each row's meta (so that the
+/// folding thread does not) and, when given the chain, checks it.
+fn parse_and_chain(rows: Vec<Event>, mut chain: Option<&mut ChainStatus>) -> Vec<Arc<Event>> {
     let mut events = Vec::with_capacity(rows.len());
     for row in rows {
-        // Parsed here (by the chain's check), on this thread.
-        chain.apply(&row);
+        match chain.as_deref_mut() {
+            // Parsed here (by the chain's check), on this thread.
+            Some(chain) => chain.apply(&row),
+            None => {
+                let _ = row.parsed_meta();
+            }
+        }
         events.push(Arc::new(row));
     }
     events
@@ -413,7 +466,7 @@ mod tests {
                 let ts = "2025-09-29T12:00:00+00:00".to_string();
                 let hash = crate::chain::event_hash(id, &ts, "user", "x", &meta, prev.as_deref())
                     .expect("hashable");
-                let ev = Event {
+                Event {
                     id,
                     ts,
                     kind: "user".into(),
@@ -422,8 +475,7 @@ mod tests {
                     prev_hash: prev.replace(hash.clone()),
                     hash: Some(hash),
                     parsed: ParsedMeta::given(meta),
-                };
-                ev
+                }
             })
             .collect()
     }

@@ -20,6 +20,8 @@ use super::stage::{StageFold, TelemetryError};
 use super::Fold;
 use crate::event::Event;
 
+/// The first line of the standard layout.
+const HEADER: &str = "[SYSTEM STATE — from ledger]";
 /// The fixed guidance line of the standard layout.
 pub const GUIDANCE: &str = "You may suggest personality adjustments when context supports it \
 (e.g., 'I should increase openness by 0.02'). Suggestions should be precise and justified.";
@@ -48,14 +50,19 @@ pub struct ContextParams {
     pub compact: bool,
 }
 
+impl ContextParams {
+    /// The reference's defaults: the standard block.
+    pub const STANDARD: ContextParams = ContextParams {
+        n_reflections: 3,
+        max_commitment_chars: 400,
+        max_reflection_chars: 600,
+        compact: false,
+    };
+}
+
 impl Default for ContextParams {
     fn default() -> Self {
-        ContextParams {
-            n_reflections: 3,
-            max_commitment_chars: 400,
-            max_reflection_chars: 600,
-            compact: false,
-        }
+        Self::STANDARD
     }
 }
 
@@ -116,7 +123,7 @@ impl Fold for ContextFolds {
 
 impl ContextFolds {
     /// Renders the block from these folds.
-    pub fn render(&self, params: &ContextParams) -> Result<String, ContextError> {
+    pub fn render(&self, params: &ContextParams) -> Result<ContextBlock, ContextError> {
         render(self, params)
     }
 }
@@ -284,7 +291,7 @@ fn apply_budget(items: Vec<String>, budget: usize) -> Vec<String> {
 }
 
 /// Renders a context block from folded state.
-pub fn render(folds: &ContextFolds, params: &ContextParams) -> Result<String, ContextError> {
+pub fn render(folds: &ContextFolds, params: &ContextParams) -> Result<ContextBlock, ContextError> {
     let p = &folds.projection;
     let name = match p.name() {
         Some(name) if super::value::truthy(name) => py::py_str(name),
@@ -335,35 +342,133 @@ pub fn render(folds: &ContextFolds, params: &ContextParams) -> Result<String, Co
         })
         .collect();
 
-    let mut lines = Vec::with_capacity(12);
+    let mut block = BlockBuilder::default();
     if params.compact {
-        lines.push(format!("[STATE] {name} | {traits}"));
-        lines.push(format!("IAS={ias} GAS={gas} {stage}"));
+        block.section(Section::Identity, [format!("[STATE] {name} | {traits}")]);
+        block.section(Section::Metrics, [format!("IAS={ias} GAS={gas} {stage}")]);
         if !commitments.is_empty() {
-            lines.push("Commitments:".to_string());
-            lines.extend(commitments.iter().map(|c| format!("  - {c}")));
+            let items = commitments.iter().map(|c| format!("  - {c}"));
+            block.section(
+                Section::Commitments,
+                std::iter::once("Commitments:".to_string()).chain(items),
+            );
         }
         if !reflections.is_empty() {
-            lines.push("Reflections:".to_string());
-            lines.extend(reflections);
+            block.section(
+                Section::Reflections,
+                std::iter::once("Reflections:".to_string()).chain(reflections),
+            );
         }
     } else {
-        lines.push("[SYSTEM STATE — from ledger]".to_string());
-        lines.push(format!("Identity: {name}"));
-        lines.push(format!("Traits: {traits}"));
-        lines.push(GUIDANCE.to_string());
-        lines.push(format!("IAS={ias}, GAS={gas}, Stage={stage}"));
+        block.section(Section::Header, [HEADER]);
+        block.section(Section::Identity, [format!("Identity: {name}")]);
+        block.section(Section::Traits, [format!("Traits: {traits}")]);
+        block.section(Section::Guidance, [GUIDANCE]);
+        block.section(
+            Section::Metrics,
+            [format!("IAS={ias}, GAS={gas}, Stage={stage}")],
+        );
         if !commitments.is_empty() {
-            lines.push("Open commitments:".to_string());
-            lines.extend(commitments.iter().map(|c| format!("  - {c}")));
+            let items = commitments.iter().map(|c| format!("  - {c}"));
+            block.section(
+                Section::Commitments,
+                std::iter::once("Open commitments:".to_string()).chain(items),
+            );
         }
         if !reflections.is_empty() {
-            lines.push("Recent reflections:".to_string());
-            lines.extend(reflections);
+            block.section(
+                Section::Reflections,
+                std::iter::once("Recent reflections:".to_string()).chain(reflections),
+            );
         }
-        lines.push("---".to_string());
+        block.section(Section::Footer, ["---"]);
     }
-    Ok(lines.join("\n"))
+    Ok(block.finish())
+}
+
+/// A section of a context block: a run of whole lines with one job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Section {
+    Header,
+    Identity,
+    Traits,
+    Guidance,
+    Metrics,
+    Commitments,
+    Reflections,
+    Footer,
+}
+
+impl Section {
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Header => "header",
+            Section::Identity => "identity",
+            Section::Traits => "traits",
+            Section::Guidance => "guidance",
+            Section::Metrics => "metrics",
+            Section::Commitments => "commitments",
+            Section::Reflections => "reflections",
+            Section::Footer => "footer",
+        }
+    }
+}
+
+/// A rendered block: its text, and where each section of it ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextBlock {
+    pub text: String,
+    /// Each section with the byte offset just past it (its ending newline
+    /// included), in order; the last one ends at `text.len()`.
+    ends: Vec<(Section, usize)>,
+}
+
+impl ContextBlock {
+    /// The sections with their text, in order. Concatenated, they are the
+    /// text, byte for byte: each holds the newline that ends it.
+    pub fn sections(&self) -> impl Iterator<Item = (Section, &str)> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&(section, end)| {
+            let text = &self.text[start..end];
+            start = end;
+            (section, text)
+        })
+    }
+
+    pub fn into_text(self) -> String {
+        self.text
+    }
+}
+
+/// Builds a block a section at a time: lines joined by `\n`, no trailing
+/// newline; the `\n` between two sections belongs to the first.
+#[derive(Default)]
+struct BlockBuilder {
+    text: String,
+    ends: Vec<(Section, usize)>,
+}
+
+impl BlockBuilder {
+    fn section<L: AsRef<str>>(&mut self, section: Section, lines: impl IntoIterator<Item = L>) {
+        if let Some(last) = self.ends.last_mut() {
+            self.text.push('\n');
+            last.1 = self.text.len();
+        }
+        for (i, line) in lines.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push('\n');
+            }
+            self.text.push_str(line.as_ref());
+        }
+        self.ends.push((section, self.text.len()));
+    }
+
+    fn finish(self) -> ContextBlock {
+        ContextBlock {
+            text: self.text,
+            ends: self.ends,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ use serde_json::{json, Number, Value};
 use crate::chain::{ChainFault, ChainVerifier};
 use crate::event::Event;
 
-pub use context::{ContextError, ContextFolds, ContextParams, TailLimits, TailWindow};
+pub use context::{
+    ContextBlock, ContextError, ContextFolds, ContextParams, Section, TailLimits, TailWindow,
+};
 pub use directives::Directives;
 pub use metrics::{Diagnosis, Metrics, Scores};
 pub use projection::Projection;
@@ -44,6 +46,33 @@ pub fn float_value(x: f64) -> Value {
 
 /// Rows in the context tail window of the reference outputs.
 pub const CONTEXT_TAIL_ROWS: usize = 1000;
+
+const STANDARD: ContextParams = ContextParams::STANDARD;
+
+/// The four context blocks of the reference outputs: name, parameters,
+/// tail window.
+pub const OUTPUT_BLOCKS: [(&str, ContextParams, Option<usize>); 4] = [
+    ("context", STANDARD, None),
+    (
+        "context_compact",
+        ContextParams {
+            compact: true,
+            ..STANDARD
+        },
+        None,
+    ),
+    ("context_tail", STANDARD, Some(CONTEXT_TAIL_ROWS)),
+    (
+        "context_budget",
+        ContextParams {
+            n_reflections: 5,
+            max_commitment_chars: 100,
+            max_reflection_chars: 150,
+            compact: false,
+        },
+        None,
+    ),
+];
 
 /// Whether the hash chain verifies so far, and where it first failed.
 #[derive(Clone, Debug, Default)]
@@ -181,6 +210,16 @@ impl State {
         params: &ContextParams,
         tail: Option<usize>,
     ) -> Result<String, ContextError> {
+        self.context_block(params, tail)
+            .map(ContextBlock::into_text)
+    }
+
+    /// The same block with its sections.
+    pub fn context_block(
+        &self,
+        params: &ContextParams,
+        tail: Option<usize>,
+    ) -> Result<ContextBlock, ContextError> {
         match tail {
             None => self.whole.render(params),
             Some(n) => self.tail.fold_last(n).render(params),
@@ -194,18 +233,7 @@ impl State {
             Ok(model) => (model, Value::Null),
             Err(err) => (Value::Null, json!(err)),
         };
-        let standard = ContextParams::default();
-        let compact = ContextParams {
-            compact: true,
-            ..standard
-        };
-        let budget = ContextParams {
-            n_reflections: 5,
-            max_commitment_chars: 100,
-            max_reflection_chars: 150,
-            compact: false,
-        };
-        Ok(json!({
+        let mut out = json!({
             "after_id": self.last_id,
             "event_count": self.event_count,
             "self_model": projection.self_model_json(),
@@ -218,12 +246,12 @@ impl State {
             "metrics": self.whole.metrics.scores_json(),
             "diagnose": self.whole.metrics.diagnosis().to_json(),
             "stage": self.whole.stage.stage()?.to_json(),
-            "context": self.context(&standard, None)?,
-            "context_compact": self.context(&compact, None)?,
-            "context_tail": self.context(&standard, Some(CONTEXT_TAIL_ROWS))?,
-            "context_budget": self.context(&budget, None)?,
-            "chain_ok": self.chain.ok(),
-        }))
+        });
+        for (name, params, tail) in OUTPUT_BLOCKS {
+            out[name] = json!(self.context(&params, tail)?);
+        }
+        out["chain_ok"] = json!(self.chain.ok());
+        Ok(out)
     }
 }
 

@@ -17,12 +17,13 @@ The generated messages and stubs are ``pmm_client.v1`` (``ledger_pb2``,
 from ._channel import DEFAULT_ADDRESS
 from ._client import Client
 from ._errors import PmmError
-from ._options import ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, Pem, RetryPolicy
+from ._options import ENCODINGS, ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, Pem, RetryPolicy
 from ._subscribe import Subscription
 from ._types import (
     AppendOutcome,
     Appended,
     CaughtUp,
+    ContextBreakdown,
     Event,
     Head,
     Heartbeat,
@@ -33,6 +34,7 @@ from ._types import (
     Projection,
     ProjectionWarning,
     Reconnecting,
+    SectionSize,
     SelfModel,
     SubItem,
 )
@@ -41,11 +43,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_ADDRESS",
+    "ENCODINGS",
     "AppendOutcome",
     "Appended",
     "CaughtUp",
     "Client",
     "ConnectOptions",
+    "ContextBreakdown",
     "ContextOptions",
     "Event",
     "Head",
@@ -64,6 +68,7 @@ __all__ = [
     "ProjectionWarning",
     "Reconnecting",
     "RetryPolicy",
+    "SectionSize",
     "SelfModel",
     "SubItem",
     "Subscription",

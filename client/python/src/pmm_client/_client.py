@@ -13,7 +13,18 @@ from ._channel import DEFAULT_ADDRESS, Metadata, call_metadata, create_channel
 from ._errors import PmmError
 from ._options import ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, RetryPolicy
 from ._subscribe import StreamCall, Subscription
-from ._types import AppendOutcome, Appended, Event, Head, Identity, IdentityView, ImportOutcome, Page, Projection
+from ._types import (
+    AppendOutcome,
+    Appended,
+    ContextBreakdown,
+    Event,
+    Head,
+    Identity,
+    IdentityView,
+    ImportOutcome,
+    Page,
+    Projection,
+)
 from .v1 import ledger_pb2, ledger_pb2_grpc, mind_pb2, mind_pb2_grpc
 
 __all__ = ["Client"]
@@ -399,12 +410,46 @@ class Client:
         max_reflection_chars: Optional[int] = None,
         tail: Optional[int] = None,
         as_of_id: Optional[int] = None,
+        breakdown: bool = False,
+        encoding: Optional[str] = None,
     ) -> mind_pb2.GetContextResponse:
-        """The context block (``.text``); see ``ContextOptions``."""
+        """The context block (``.text``) and, with ``breakdown``, its size
+        section by section (``.breakdown``: bytes, code points and tokens of
+        ``encoding``, default o200k_base); see ``ContextOptions`` and
+        ``context_breakdown``."""
         req = ContextOptions(
-            compact, n_reflections, max_commitment_chars, max_reflection_chars, tail, as_of_id
+            compact, n_reflections, max_commitment_chars, max_reflection_chars, tail, as_of_id, breakdown, encoding
         ).to_proto()
         resp: mind_pb2.GetContextResponse = self._unary(self.mind.GetContext, req)
+        return resp
+
+    def context_breakdown(
+        self, *, encoding: Optional[str] = None, compact: bool = False, as_of_id: Optional[int] = None
+    ) -> ContextBreakdown:
+        """The context block's size section by section, as plain values."""
+        resp = self.get_context(compact=compact, as_of_id=as_of_id, breakdown=True, encoding=encoding)
+        return ContextBreakdown.from_proto(resp)
+
+    def get_metrics_history(
+        self,
+        *,
+        from_id: Optional[int] = None,
+        to_id: Optional[int] = None,
+        points: Optional[int] = None,
+        every: Optional[int] = None,
+    ) -> mind_pb2.GetMetricsHistoryResponse:
+        """IAS, GAS and the stage as the ledger grew: ``points`` evenly spaced
+        ids (server default 100) or one every ``every`` ids, from ``from_id``
+        (default 1) to ``to_id`` (default the head; the last point is there).
+        Each point equals ``get_metrics(as_of_id=point.as_of_id)``. One replay
+        on the server, O(to_id)."""
+        if points is not None and every is not None:
+            raise ValueError("get_metrics_history: give points or every, not both")
+        req = mind_pb2.GetMetricsHistoryRequest()
+        for name, value in (("from_id", from_id), ("to_id", to_id), ("points", points), ("every", every)):
+            if value is not None:
+                setattr(req, name, value)
+        resp: mind_pb2.GetMetricsHistoryResponse = self._unary(self.mind.GetMetricsHistory, req)
         return resp
 
     def embed(self, text: str) -> mind_pb2.EmbedResponse:

@@ -14,6 +14,7 @@ __all__ = [
     "ConnectOptions",
     "Pem",
     "ContextOptions",
+    "ENCODINGS",
     "ImportMode",
     "Meta",
     "MetricsOptions",
@@ -121,16 +122,48 @@ class ContextOptions:
     tail: Optional[int] = None
     #: Historical view as of this id (must be unset in ``append`` views).
     as_of_id: Optional[int] = None
+    #: Also the block's size section by section (bytes, code points,
+    #: tokens), in the response's ``breakdown``; nothing is counted otherwise.
+    breakdown: bool = False
+    #: The tokenizer counting the breakdown's tokens: one of ``ENCODINGS``
+    #: (None = the server's default, ``o200k_base``).
+    encoding: Optional[str] = None
 
     def to_proto(self) -> mind_pb2.GetContextRequest:
         req = mind_pb2.GetContextRequest(
-            layout=mind_pb2.CONTEXT_LAYOUT_COMPACT if self.compact else mind_pb2.CONTEXT_LAYOUT_STANDARD
+            layout=mind_pb2.CONTEXT_LAYOUT_COMPACT if self.compact else mind_pb2.CONTEXT_LAYOUT_STANDARD,
+            include_breakdown=self.breakdown,
+            encoding=encoding_value(self.encoding),
         )
         for name in ("n_reflections", "max_commitment_chars", "max_reflection_chars", "tail", "as_of_id"):
             value = getattr(self, name)
             if value is not None:
                 setattr(req, name, value)
         return req
+
+
+#: The tokenizers a context breakdown can count with (``o200k_base`` is the
+#: server's default).
+ENCODINGS = ("o200k_base", "cl100k_base")
+
+
+def encoding_value(name: Optional[str]) -> int:
+    """The ``TokenEncoding`` of an encoding's name (None = unspecified)."""
+    if name is None:
+        return int(mind_pb2.TOKEN_ENCODING_UNSPECIFIED)
+    if name not in ENCODINGS:
+        raise ValueError(f"encoding: {name!r} is not one of {', '.join(ENCODINGS)}")
+    return int(mind_pb2.TokenEncoding.Value("TOKEN_ENCODING_" + name.upper()))
+
+
+def encoding_name(value: int) -> str:
+    """``o200k_base`` for ``TOKEN_ENCODING_O200K_BASE``."""
+    return mind_pb2.TokenEncoding.Name(value).removeprefix("TOKEN_ENCODING_").lower()
+
+
+def section_name(value: int) -> str:
+    """``commitments`` for ``CONTEXT_SECTION_COMMITMENTS``."""
+    return mind_pb2.ContextSection.Name(value).removeprefix("CONTEXT_SECTION_").lower()
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ from typing import Any, Callable, Optional, Union
 import grpc
 
 from ._errors import PmmError
+from ._options import encoding_name, section_name
 from .v1 import ledger_pb2, mind_pb2
 
 __all__ = [
     "AppendOutcome",
     "Appended",
     "CaughtUp",
+    "ContextBreakdown",
     "Event",
     "Head",
     "Heartbeat",
@@ -27,6 +29,7 @@ __all__ = [
     "Projection",
     "ProjectionWarning",
     "Reconnecting",
+    "SectionSize",
     "SelfModel",
     "SubItem",
 ]
@@ -319,3 +322,50 @@ class Reconnecting:
 
 #: One item of a subscription.
 SubItem = Union[Event, CaughtUp, Heartbeat, Reconnecting]
+
+
+@dataclass(frozen=True)
+class SectionSize:
+    """One section of a context block and its size; the newline that ends
+    it counts with it."""
+
+    #: ``header``, ``identity``, ``traits``, ``guidance``, ``metrics``,
+    #: ``commitments``, ``reflections`` or ``footer``.
+    section: str
+    #: The section's own text (a slice of the block).
+    text: str
+    lines: int
+    bytes: int
+    chars: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class ContextBreakdown:
+    """A context block with its size section by section; the sections make
+    up the text and add up to the totals."""
+
+    text: str
+    #: ``o200k_base`` or ``cl100k_base``.
+    encoding: str
+    sections: list[SectionSize]
+    bytes: int
+    chars: int
+    tokens: int
+    as_of_id: int
+
+    @classmethod
+    def from_proto(cls, resp: mind_pb2.GetContextResponse) -> "ContextBreakdown":
+        if not resp.HasField("breakdown"):
+            raise protocol_error("GetContext returned no breakdown")
+        b = resp.breakdown
+        data = resp.text.encode("utf-8")
+        sections, start = [], 0
+        for s in b.sections:
+            end = start + s.bytes
+            text = data[start:end].decode("utf-8")
+            sections.append(SectionSize(section_name(s.section), text, s.lines, s.bytes, s.chars, s.tokens))
+            start = end
+        if start != len(data):
+            raise protocol_error(f"breakdown covers {start} of {len(data)} bytes")
+        return cls(resp.text, encoding_name(b.encoding), sections, b.bytes, b.chars, b.tokens, resp.as_of_id)

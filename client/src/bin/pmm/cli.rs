@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use clap_complete::Shell;
 use pmm::token::Role;
 use pmm_client::DEFAULT_ADDR;
 
@@ -71,14 +72,36 @@ pub enum Command {
     Head,
     /// Print the context block a language model reads.
     Context(ContextArgs),
-    /// Show IAS, GAS and the stage.
-    Metrics {
-        /// Also show the IAS diagnosis.
-        #[arg(long)]
-        diagnosis: bool,
+    /// Show IAS, GAS and the stage; with --history, how they developed.
+    Metrics(MetricsArgs),
+    /// Show the agent's name and traits.
+    Identity {
         /// As of this event id.
         #[arg(long, value_name = "ID")]
         as_of: Option<u64>,
+    },
+    /// Show the directives and the active set.
+    Directives {
+        /// Only the active set (the top 7 by score).
+        #[arg(long)]
+        active: bool,
+        /// As of this event id.
+        #[arg(long, value_name = "ID")]
+        as_of: Option<u64>,
+    },
+    /// Show the deterministic embedding of a text.
+    Embed {
+        /// The text; read from standard input when `-`.
+        text: String,
+    },
+    /// A live view: head, event rate, IAS/GAS/stage and the latest events,
+    /// redrawn as events are committed (q or Esc quits).
+    Watch(WatchArgs),
+    /// Print a shell completion script (e.g. `pmm completions bash >
+    /// /etc/bash_completion.d/pmm`).
+    Completions {
+        /// The shell.
+        shell: Shell,
     },
     /// Show the self-model: identity, traits, commitments, warnings.
     Projection {
@@ -203,6 +226,92 @@ pub struct ContextArgs {
     /// As of this event id.
     #[arg(long, value_name = "ID")]
     pub as_of: Option<u64>,
+    /// Also show the size of each section: bytes, characters and tokens.
+    #[arg(long)]
+    pub breakdown: bool,
+    /// The tokenizer counting the breakdown's tokens.
+    #[arg(long, value_enum, default_value_t = Encoding::O200kBase, requires = "breakdown")]
+    pub encoding: Encoding,
+}
+
+/// A tokenizer for `context --breakdown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Encoding {
+    /// GPT-4o, GPT-4.1, GPT-5, the o-series.
+    #[value(name = "o200k_base")]
+    O200kBase,
+    /// GPT-4, GPT-3.5-turbo.
+    #[value(name = "cl100k_base")]
+    Cl100kBase,
+}
+
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Also show the IAS diagnosis.
+    #[arg(long, conflicts_with = "history")]
+    pub diagnosis: bool,
+    /// As of this event id (with --history: the last point, as --to).
+    #[arg(long, value_name = "ID", conflicts_with = "to")]
+    pub as_of: Option<u64>,
+    /// Chart IAS, GAS and the stage over event ids.
+    #[arg(long)]
+    pub history: bool,
+    /// History: the first point's id (default 1).
+    #[arg(long, value_name = "ID")]
+    pub from: Option<u64>,
+    /// History: the last point's id (default: the head).
+    #[arg(long, value_name = "ID")]
+    pub to: Option<u64>,
+    /// History: number of points, evenly spaced (default: the chart's
+    /// width in the terminal, 400 for images).
+    #[arg(long, value_name = "N", conflicts_with = "every")]
+    pub points: Option<u32>,
+    /// History: a point every N ids instead.
+    #[arg(long, value_name = "N")]
+    pub every: Option<u64>,
+    /// History: write the chart as an SVG image to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// History: write the chart as a PNG image to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// History: the terminal chart's size in columns and rows (default:
+    /// the terminal's width, 16 rows).
+    #[arg(long, value_name = "COLSxROWS", value_parser = parse_size)]
+    pub size: Option<(u16, u16)>,
+}
+
+impl MetricsArgs {
+    /// Whether a history is asked for (an image implies it).
+    pub fn wants_history(&self) -> bool {
+        self.history || self.svg.is_some() || self.png.is_some()
+    }
+}
+
+/// `80x20` as (80, 20).
+fn parse_size(s: &str) -> Result<(u16, u16), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{s:?}: expected COLSxROWS, e.g. 100x20"))?;
+    let number = |t: &str| t.trim().parse::<u16>().map_err(|e| format!("{t:?}: {e}"));
+    let (w, h) = (number(w)?, number(h)?);
+    if w < 30 || h < 6 {
+        return Err(format!("{s}: at least 30x6"));
+    }
+    Ok((w, h))
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Number of latest events shown (default: as many as fit).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub lines: Option<usize>,
+    /// Only these kinds in the event list (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// Seconds over which the event rate is measured.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub rate_window: f64,
 }
 
 #[derive(Debug, Args)]
@@ -275,5 +384,21 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_image_implies_the_history_and_sizes_parse() {
+        let cli =
+            Cli::try_parse_from(["pmm", "metrics", "--png", "h.png", "--size", "100x20"]).unwrap();
+        match cli.command {
+            Command::Metrics(m) => {
+                assert!(m.wants_history());
+                assert_eq!(m.size, Some((100, 20)));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["pmm", "metrics", "--size", "10x2"]).is_err());
+        assert!(Cli::try_parse_from(["pmm", "metrics", "--points", "5", "--every", "2"]).is_err());
+        assert!(Cli::try_parse_from(["pmm", "context", "--encoding", "cl100k_base"]).is_err());
     }
 }

@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use pmm_client::import::ImportProgress;
 use pmm_client::v1;
-use pmm_client::{AppendOutcome, Head, Projection};
+use pmm_client::{AppendOutcome, Head, IdentityView, Projection};
 use serde_json::Value;
 
 use crate::fail::short_hash;
-use crate::machine::{durability_name, fault_name};
+use crate::machine::{durability_name, encoding_name, fault_name, section_name};
 use crate::table::{one_line, Table};
 
 /// `key  value` lines with the keys aligned.
@@ -229,6 +229,123 @@ pub fn metrics(m: &v1::GetMetricsResponse) -> String {
     pairs(&rows)
 }
 
+pub fn identity(v: &IdentityView) -> String {
+    pairs(&[
+        (
+            "name",
+            v.identity.name.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+        ("traits", traits_line(&v.identity.traits)),
+        ("as of", format!("#{}", v.as_of_id)),
+    ])
+}
+
+pub fn directives(d: &v1::GetDirectivesResponse) -> String {
+    let mut out = String::new();
+    if !d.directives.is_empty() {
+        let mut t = Table::new(
+            &["FIRST", "LAST", "SEEN", "SOURCES", "DIRECTIVE"],
+            &[true, true, true, false, false],
+        );
+        for r in &d.directives {
+            t.push(vec![
+                format!("#{}", r.first_seen_id),
+                format!("#{}", r.last_seen_id),
+                r.seen_count.to_string(),
+                r.sources.join(","),
+                one_line(&r.content, Some(80)),
+            ]);
+        }
+        out.push_str(&t.render());
+        out.push('\n');
+    }
+    let _ = writeln!(out, "active ({})", d.active.len());
+    let mut t = Table::new(
+        &["SCORE", "SEEN", "RECENT", "DIRECTIVE"],
+        &[true, true, true, false],
+    );
+    for r in &d.active {
+        t.push(vec![
+            format!("{:?}", r.score),
+            r.seen_count.to_string(),
+            r.recent_hits.to_string(),
+            one_line(&r.content, Some(80)),
+        ]);
+    }
+    if !t.is_empty() {
+        out.push_str(&t.render());
+    }
+    let _ = writeln!(out, "as of #{}", d.as_of_id);
+    out
+}
+
+pub fn embedding(e: &v1::EmbedResponse) -> String {
+    let values: Vec<String> = e.vector.iter().map(|x| format!("{x:?}")).collect();
+    let mut out = pairs(&[("digest", e.digest.clone())]);
+    for (i, chunk) in values.chunks(4).enumerate() {
+        let _ = writeln!(out, "[{:>2}]  {}", i * 4, chunk.join("  "));
+    }
+    out
+}
+
+/// Width of the bars of a breakdown, in characters.
+const BAR_WIDTH: usize = 24;
+
+/// A bar of `share` (0..=1) of `width` characters, in eighths.
+pub fn bar(share: f64, width: usize) -> String {
+    const EIGHTHS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let eighths = (share.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
+    let mut out = "█".repeat(eighths / 8);
+    if eighths % 8 > 0 {
+        out.push(EIGHTHS[eighths % 8]);
+    }
+    out
+}
+
+/// The size of a context block section by section, with a bar per
+/// section for its share of the tokens.
+pub fn breakdown(b: &v1::ContextBreakdown, as_of_id: u64) -> String {
+    let mut t = Table::new(
+        &["SECTION", "LINES", "BYTES", "CHARS", "TOKENS", "SHARE", ""],
+        &[false, true, true, true, true, true, false],
+    );
+    let share = |tokens: u64| {
+        if b.tokens == 0 {
+            0.0
+        } else {
+            tokens as f64 / b.tokens as f64
+        }
+    };
+    for s in &b.sections {
+        t.push(vec![
+            section_name(s.section),
+            s.lines.to_string(),
+            s.bytes.to_string(),
+            s.chars.to_string(),
+            s.tokens.to_string(),
+            format!("{:.1}%", share(s.tokens) * 100.0),
+            bar(share(s.tokens), BAR_WIDTH),
+        ]);
+    }
+    let lines: u32 = b.sections.iter().map(|s| s.lines).sum();
+    t.push(vec![
+        "total".into(),
+        lines.to_string(),
+        b.bytes.to_string(),
+        b.chars.to_string(),
+        b.tokens.to_string(),
+        "100.0%".into(),
+        String::new(),
+    ]);
+    let mut out = t.render();
+    let _ = writeln!(
+        out,
+        "tokens: {}; context block as of #{as_of_id}",
+        encoding_name(b.encoding)
+    );
+    out
+}
+
 pub fn search(r: &v1::SearchResponse) -> String {
     let mut table = Table::new(
         &["SCORE", "ID", "KIND", "EXCERPT"],
@@ -354,6 +471,55 @@ mod tests {
             verify(&bad),
             "chain BROKEN at #7 (HASH_MISMATCH): hash mismatch at id 7\n7 rows checked (as of #20)\n"
         );
+    }
+
+    #[test]
+    fn bars_grow_in_eighths() {
+        assert_eq!(bar(0.0, 4), "");
+        assert_eq!(bar(1.0, 4), "████");
+        assert_eq!(bar(0.5, 4), "██");
+        assert_eq!(bar(1.0 / 32.0, 4), "▏");
+        assert_eq!(bar(2.0, 2), "██");
+    }
+
+    #[test]
+    fn a_breakdown_is_a_table_with_a_bar_per_section() {
+        let section = |s: v1::ContextSection, tokens| v1::ContextSectionSize {
+            section: s as i32,
+            bytes: tokens * 4,
+            chars: tokens * 4,
+            tokens,
+            lines: 1,
+        };
+        let b = v1::ContextBreakdown {
+            encoding: v1::TokenEncoding::O200kBase as i32,
+            sections: vec![
+                section(v1::ContextSection::Header, 10),
+                section(v1::ContextSection::Footer, 30),
+            ],
+            bytes: 160,
+            chars: 160,
+            tokens: 40,
+        };
+        let text = breakdown(&b, 7);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "SECTION  LINES  BYTES  CHARS  TOKENS   SHARE");
+        assert_eq!(
+            lines[1],
+            format!(
+                "header       1     40     40      10   25.0%  {}",
+                "█".repeat(6)
+            )
+        );
+        assert_eq!(
+            lines[2],
+            format!(
+                "footer       1    120    120      30   75.0%  {}",
+                "█".repeat(18)
+            )
+        );
+        assert_eq!(lines[3], "total        2    160    160      40  100.0%");
+        assert_eq!(lines[4], "tokens: o200k_base; context block as of #7");
     }
 
     #[test]

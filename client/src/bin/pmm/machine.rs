@@ -3,7 +3,7 @@
 
 use pmm_client::import::ImportProgress;
 use pmm_client::v1;
-use pmm_client::{AppendOutcome, Head, Identity, Projection};
+use pmm_client::{AppendOutcome, Head, Identity, IdentityView, Projection};
 use serde_json::{json, Map, Value};
 
 /// The enum's name without its prefix, e.g. `HASH_MISMATCH`.
@@ -167,8 +167,6 @@ fn adoption(a: &v1::AdoptionDetail) -> Value {
 }
 
 pub fn metrics(m: &v1::GetMetricsResponse) -> Value {
-    let stage = m.stage.clone().unwrap_or_default();
-    let snap = stage.snapshot.unwrap_or_default();
     let diagnosis = m.diagnosis.as_ref().map_or(Value::Null, |d| {
         json!({
             "identity_adopts": d.identity_adopts,
@@ -188,21 +186,122 @@ pub fn metrics(m: &v1::GetMetricsResponse) -> Value {
     json!({
         "ias": m.ias,
         "gas": m.gas,
-        "stage": {
-            "name": stage.name,
-            "level": stage.level,
-            "snapshot": {
-                "ias_mean": snap.ias_mean, "gas_mean": snap.gas_mean,
-                "count": snap.count, "window": snap.window,
-            },
-        },
+        "stage": stage(Some(&m.stage.clone().unwrap_or_default())),
         "diagnosis": diagnosis,
         "as_of_id": m.as_of_id,
     })
 }
 
 pub fn context(c: &v1::GetContextResponse) -> Value {
-    json!({ "text": c.text, "as_of_id": c.as_of_id })
+    let mut v = json!({ "text": c.text, "as_of_id": c.as_of_id });
+    if let Some(b) = &c.breakdown {
+        v["breakdown"] = breakdown(b);
+    }
+    v
+}
+
+/// `o200k_base` for an encoding.
+pub fn encoding_name(e: i32) -> String {
+    v1::TokenEncoding::try_from(e).map_or_else(
+        |_| format!("UNKNOWN_{e}"),
+        |e| enum_name(e.as_str_name(), "TOKEN_ENCODING_").to_lowercase(),
+    )
+}
+
+/// `commitments` for a section.
+pub fn section_name(s: i32) -> String {
+    v1::ContextSection::try_from(s).map_or_else(
+        |_| format!("unknown_{s}"),
+        |s| enum_name(s.as_str_name(), "CONTEXT_SECTION_").to_lowercase(),
+    )
+}
+
+pub fn breakdown(b: &v1::ContextBreakdown) -> Value {
+    let sections: Vec<Value> = b
+        .sections
+        .iter()
+        .map(|s| {
+            json!({
+                "section": section_name(s.section), "lines": s.lines,
+                "bytes": s.bytes, "chars": s.chars, "tokens": s.tokens,
+            })
+        })
+        .collect();
+    json!({
+        "encoding": encoding_name(b.encoding),
+        "sections": sections,
+        "bytes": b.bytes,
+        "chars": b.chars,
+        "tokens": b.tokens,
+    })
+}
+
+pub fn identity_view(v: &IdentityView) -> Value {
+    json!({ "identity": identity(&v.identity), "as_of_id": v.as_of_id })
+}
+
+pub fn directives(d: &v1::GetDirectivesResponse) -> Value {
+    let all: Vec<Value> = d
+        .directives
+        .iter()
+        .map(|r| {
+            json!({
+                "content": r.content, "first_seen_ts": r.first_seen_ts,
+                "last_seen_ts": r.last_seen_ts, "first_seen_id": r.first_seen_id,
+                "last_seen_id": r.last_seen_id, "seen_count": r.seen_count,
+                "sources": r.sources, "last_origin_eid": r.last_origin_eid,
+            })
+        })
+        .collect();
+    let active: Vec<Value> = d
+        .active
+        .iter()
+        .map(|r| {
+            json!({
+                "content": r.content, "seen_count": r.seen_count,
+                "recent_hits": r.recent_hits, "score": r.score,
+                "first_seen_id": r.first_seen_id, "last_seen_id": r.last_seen_id,
+                "sources": r.sources,
+            })
+        })
+        .collect();
+    json!({ "directives": all, "active": active, "as_of_id": d.as_of_id })
+}
+
+pub fn embedding(e: &v1::EmbedResponse) -> Value {
+    json!({ "vector": e.vector, "digest": e.digest })
+}
+
+fn stage(stage: Option<&v1::Stage>) -> Value {
+    match stage {
+        None => Value::Null,
+        Some(stage) => {
+            let snap = stage.snapshot.unwrap_or_default();
+            json!({
+                "name": stage.name,
+                "level": stage.level,
+                "snapshot": {
+                    "ias_mean": snap.ias_mean, "gas_mean": snap.gas_mean,
+                    "count": snap.count, "window": snap.window,
+                },
+            })
+        }
+    }
+}
+
+pub fn history(h: &v1::GetMetricsHistoryResponse) -> Value {
+    let points: Vec<Value> = h
+        .points
+        .iter()
+        .map(|p| {
+            json!({
+                "as_of_id": p.as_of_id, "event_count": p.event_count,
+                "ias": p.ias, "gas": p.gas,
+                "stage": stage(p.stage.as_ref()), "stage_error": p.stage_error,
+            })
+        })
+        .collect();
+    json!({ "points": points, "as_of_id": h.as_of_id })
 }
 
 pub fn search(r: &v1::SearchResponse) -> Value {

@@ -4,13 +4,16 @@
 //! input, 3 conflict (`ABORTED`, `FAILED_PRECONDITION`, `ALREADY_EXISTS`)
 //! or a chain that does not verify.
 
+mod chart;
 mod cli;
 mod cmd;
 mod fail;
 mod human;
+mod image;
 mod machine;
 mod out;
 mod table;
+mod watch_view;
 
 use std::process::ExitCode;
 

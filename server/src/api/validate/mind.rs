@@ -4,6 +4,8 @@ use pmm::v1;
 
 use super::{as_of, invalid, kinds, within_event_bytes, RequestError, Validate};
 use crate::config::Limits;
+use crate::ledger::breakdown::Encoding;
+use crate::ledger::history::{HistoryQuery, Spacing, DEFAULT_HISTORY_POINTS, MAX_HISTORY_POINTS};
 use crate::ledger::search::SearchQuery;
 use crate::rules::projection::ProjectionPage;
 use crate::rules::ContextParams;
@@ -98,6 +100,9 @@ pub struct ContextQuery {
     pub params: ContextParams,
     /// The last this many rows only (at most `max_tail`).
     pub tail: Option<usize>,
+    /// Also the block's size section by section, tokens counted with this
+    /// encoding.
+    pub breakdown: Option<Encoding>,
 }
 
 impl Validate for v1::GetContextRequest {
@@ -149,7 +154,18 @@ pub(super) fn context_query(
             Some(n)
         }
     };
+    let encoding = match v1::TokenEncoding::try_from(req.encoding) {
+        Ok(v1::TokenEncoding::Unspecified | v1::TokenEncoding::O200kBase) => Encoding::O200kBase,
+        Ok(v1::TokenEncoding::Cl100kBase) => Encoding::Cl100kBase,
+        Err(_) => {
+            return Err(invalid(
+                "encoding",
+                format!("unknown encoding {}", req.encoding),
+            ))
+        }
+    };
     Ok(ContextQuery {
+        breakdown: req.include_breakdown.then_some(encoding),
         as_of: AsOf(as_of("as_of_id", req.as_of_id)?),
         params: ContextParams {
             n_reflections,
@@ -163,6 +179,37 @@ pub(super) fn context_query(
         },
         tail,
     })
+}
+
+impl Validate for v1::GetMetricsHistoryRequest {
+    type Valid = HistoryQuery;
+
+    fn validate(self, _: &Limits) -> Result<HistoryQuery, RequestError> {
+        let from = as_of("from_id", self.from_id)?;
+        let to = as_of("to_id", self.to_id)?;
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(invalid("from_id", format!("{from} is after to_id {to}")));
+            }
+        }
+        let spacing = match (self.points, self.every) {
+            (Some(_), Some(_)) => {
+                return Err(invalid("every", "give either points or every, not both"))
+            }
+            (None, None) => Spacing::Points(DEFAULT_HISTORY_POINTS),
+            (Some(0), None) => return Err(invalid("points", "must be >= 1")),
+            (Some(n), None) if n as usize > MAX_HISTORY_POINTS => {
+                return Err(invalid(
+                    "points",
+                    format!("{n} is above the maximum of {MAX_HISTORY_POINTS}"),
+                ))
+            }
+            (Some(n), None) => Spacing::Points(n as usize),
+            (None, Some(0)) => return Err(invalid("every", "must be >= 1")),
+            (None, Some(k)) => Spacing::Every(k),
+        };
+        Ok(HistoryQuery { from, to, spacing })
+    }
 }
 
 impl Validate for v1::EmbedRequest {

@@ -35,6 +35,21 @@ where
     (status.code(), status.message().to_string())
 }
 
+/// Each request is refused INVALID_ARGUMENT with a message starting so.
+fn all_invalid<R: Validate>(cases: impl IntoIterator<Item = (R, &'static str)>)
+where
+    R::Valid: std::fmt::Debug,
+{
+    for (request, message) in cases {
+        let (code, got) = refused(request);
+        assert_eq!(code, Code::InvalidArgument, "{got}");
+        assert!(
+            got.starts_with(message),
+            "expected {message:?}, got {got:?}"
+        );
+    }
+}
+
 fn input(kind: &str, content: &str, meta: &str, key: &str) -> v1::EventInput {
     v1::EventInput {
         kind: kind.into(),
@@ -260,14 +275,7 @@ fn read_applies_defaults_and_refuses_bad_ranges() {
             "kinds: 65 kinds given, at most 64",
         ),
     ];
-    for (request, message) in cases {
-        let (code, got) = refused(request);
-        assert_eq!(code, Code::InvalidArgument, "{got}");
-        assert!(
-            got.starts_with(message),
-            "expected {message:?}, got {got:?}"
-        );
-    }
+    all_invalid(cases);
 }
 
 #[test]
@@ -355,14 +363,7 @@ fn import_checks_order_and_links_within_the_request() {
             "mode: unknown mode 9",
         ),
     ];
-    for (request, message) in cases {
-        let (code, got) = refused(request);
-        assert_eq!(code, Code::InvalidArgument, "{got}");
-        assert!(
-            got.starts_with(message),
-            "expected {message:?}, got {got:?}"
-        );
-    }
+    all_invalid(cases);
     // Verbatim keeps links as they are.
     let verbatim = v1::ImportRequest {
         rows: vec![row(1, None, "h1"), row(2, Some("other"), "h2")],
@@ -441,15 +442,104 @@ fn context_parameters_are_checked_once_here() {
             },
             "layout: unknown layout 3",
         ),
+        (
+            v1::GetContextRequest {
+                include_breakdown: true,
+                encoding: 9,
+                ..Default::default()
+            },
+            "encoding: unknown encoding 9",
+        ),
     ];
-    for (request, message) in cases {
-        let (code, got) = refused(request);
-        assert_eq!(code, Code::InvalidArgument, "{got}");
-        assert!(
-            got.starts_with(message),
-            "expected {message:?}, got {got:?}"
-        );
+    all_invalid(cases);
+}
+
+#[test]
+fn a_breakdown_is_counted_only_when_asked_o200k_base_by_default() {
+    use crate::ledger::breakdown::Encoding;
+    let breakdown = |include_breakdown, encoding: v1::TokenEncoding| {
+        v1::GetContextRequest {
+            include_breakdown,
+            encoding: encoding as i32,
+            ..Default::default()
+        }
+        .validate(&limits())
+        .expect("valid")
+        .breakdown
+    };
+    assert_eq!(breakdown(false, v1::TokenEncoding::Cl100kBase), None);
+    assert_eq!(
+        breakdown(true, v1::TokenEncoding::Unspecified),
+        Some(Encoding::O200kBase)
+    );
+    assert_eq!(
+        breakdown(true, v1::TokenEncoding::Cl100kBase),
+        Some(Encoding::Cl100kBase)
+    );
+}
+
+#[test]
+fn metrics_history_spacing_is_bounded() {
+    use crate::ledger::history::Spacing;
+    let q = v1::GetMetricsHistoryRequest::default()
+        .validate(&limits())
+        .expect("valid");
+    assert_eq!(
+        (q.from, q.to, q.spacing),
+        (None, None, Spacing::Points(100))
+    );
+    let q = v1::GetMetricsHistoryRequest {
+        from_id: Some(2),
+        to_id: Some(9),
+        every: Some(3),
+        ..Default::default()
     }
+    .validate(&limits())
+    .expect("valid");
+    assert_eq!(
+        (q.from, q.to, q.spacing),
+        (Some(2), Some(9), Spacing::Every(3))
+    );
+    let cases = [
+        (
+            v1::GetMetricsHistoryRequest {
+                points: Some(0),
+                ..Default::default()
+            },
+            "points: must be >= 1",
+        ),
+        (
+            v1::GetMetricsHistoryRequest {
+                points: Some(10_001),
+                ..Default::default()
+            },
+            "points: 10001 is above the maximum of 10000",
+        ),
+        (
+            v1::GetMetricsHistoryRequest {
+                every: Some(0),
+                ..Default::default()
+            },
+            "every: must be >= 1",
+        ),
+        (
+            v1::GetMetricsHistoryRequest {
+                points: Some(5),
+                every: Some(5),
+                ..Default::default()
+            },
+            "every: give either points or every",
+        ),
+        (
+            v1::GetMetricsHistoryRequest {
+                from_id: Some(5),
+                to_id: Some(4),
+                ..Default::default()
+            },
+            "from_id: 5 is after to_id 4",
+        ),
+    ];
+    all_invalid(cases);
 }
 
 #[test]

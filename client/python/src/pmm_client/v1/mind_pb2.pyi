@@ -12,9 +12,39 @@ class ContextLayout(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONTEXT_LAYOUT_UNSPECIFIED: _ClassVar[ContextLayout]
     CONTEXT_LAYOUT_STANDARD: _ClassVar[ContextLayout]
     CONTEXT_LAYOUT_COMPACT: _ClassVar[ContextLayout]
+
+class TokenEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TOKEN_ENCODING_UNSPECIFIED: _ClassVar[TokenEncoding]
+    TOKEN_ENCODING_O200K_BASE: _ClassVar[TokenEncoding]
+    TOKEN_ENCODING_CL100K_BASE: _ClassVar[TokenEncoding]
+
+class ContextSection(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTEXT_SECTION_UNSPECIFIED: _ClassVar[ContextSection]
+    CONTEXT_SECTION_HEADER: _ClassVar[ContextSection]
+    CONTEXT_SECTION_IDENTITY: _ClassVar[ContextSection]
+    CONTEXT_SECTION_TRAITS: _ClassVar[ContextSection]
+    CONTEXT_SECTION_GUIDANCE: _ClassVar[ContextSection]
+    CONTEXT_SECTION_METRICS: _ClassVar[ContextSection]
+    CONTEXT_SECTION_COMMITMENTS: _ClassVar[ContextSection]
+    CONTEXT_SECTION_REFLECTIONS: _ClassVar[ContextSection]
+    CONTEXT_SECTION_FOOTER: _ClassVar[ContextSection]
 CONTEXT_LAYOUT_UNSPECIFIED: ContextLayout
 CONTEXT_LAYOUT_STANDARD: ContextLayout
 CONTEXT_LAYOUT_COMPACT: ContextLayout
+TOKEN_ENCODING_UNSPECIFIED: TokenEncoding
+TOKEN_ENCODING_O200K_BASE: TokenEncoding
+TOKEN_ENCODING_CL100K_BASE: TokenEncoding
+CONTEXT_SECTION_UNSPECIFIED: ContextSection
+CONTEXT_SECTION_HEADER: ContextSection
+CONTEXT_SECTION_IDENTITY: ContextSection
+CONTEXT_SECTION_TRAITS: ContextSection
+CONTEXT_SECTION_GUIDANCE: ContextSection
+CONTEXT_SECTION_METRICS: ContextSection
+CONTEXT_SECTION_COMMITMENTS: ContextSection
+CONTEXT_SECTION_REFLECTIONS: ContextSection
+CONTEXT_SECTION_FOOTER: ContextSection
 
 class Traits(_message.Message):
     __slots__ = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
@@ -251,28 +281,98 @@ class GetMetricsResponse(_message.Message):
     def __init__(self, ias: _Optional[float] = ..., gas: _Optional[float] = ..., stage: _Optional[_Union[Stage, _Mapping]] = ..., diagnosis: _Optional[_Union[Diagnosis, _Mapping]] = ..., as_of_id: _Optional[int] = ...) -> None: ...
 
 class GetContextRequest(_message.Message):
-    __slots__ = ("layout", "n_reflections", "max_commitment_chars", "max_reflection_chars", "tail", "as_of_id")
+    __slots__ = ("layout", "n_reflections", "max_commitment_chars", "max_reflection_chars", "tail", "as_of_id", "include_breakdown", "encoding")
     LAYOUT_FIELD_NUMBER: _ClassVar[int]
     N_REFLECTIONS_FIELD_NUMBER: _ClassVar[int]
     MAX_COMMITMENT_CHARS_FIELD_NUMBER: _ClassVar[int]
     MAX_REFLECTION_CHARS_FIELD_NUMBER: _ClassVar[int]
     TAIL_FIELD_NUMBER: _ClassVar[int]
     AS_OF_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_BREAKDOWN_FIELD_NUMBER: _ClassVar[int]
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
     layout: ContextLayout
     n_reflections: int
     max_commitment_chars: int
     max_reflection_chars: int
     tail: int
     as_of_id: int
-    def __init__(self, layout: _Optional[_Union[ContextLayout, str]] = ..., n_reflections: _Optional[int] = ..., max_commitment_chars: _Optional[int] = ..., max_reflection_chars: _Optional[int] = ..., tail: _Optional[int] = ..., as_of_id: _Optional[int] = ...) -> None: ...
+    include_breakdown: bool
+    encoding: TokenEncoding
+    def __init__(self, layout: _Optional[_Union[ContextLayout, str]] = ..., n_reflections: _Optional[int] = ..., max_commitment_chars: _Optional[int] = ..., max_reflection_chars: _Optional[int] = ..., tail: _Optional[int] = ..., as_of_id: _Optional[int] = ..., include_breakdown: _Optional[bool] = ..., encoding: _Optional[_Union[TokenEncoding, str]] = ...) -> None: ...
+
+class ContextSectionSize(_message.Message):
+    __slots__ = ("section", "bytes", "chars", "tokens", "lines")
+    SECTION_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    CHARS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    section: ContextSection
+    bytes: int
+    chars: int
+    tokens: int
+    lines: int
+    def __init__(self, section: _Optional[_Union[ContextSection, str]] = ..., bytes: _Optional[int] = ..., chars: _Optional[int] = ..., tokens: _Optional[int] = ..., lines: _Optional[int] = ...) -> None: ...
+
+class ContextBreakdown(_message.Message):
+    __slots__ = ("encoding", "sections", "bytes", "chars", "tokens")
+    ENCODING_FIELD_NUMBER: _ClassVar[int]
+    SECTIONS_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    CHARS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    encoding: TokenEncoding
+    sections: _containers.RepeatedCompositeFieldContainer[ContextSectionSize]
+    bytes: int
+    chars: int
+    tokens: int
+    def __init__(self, encoding: _Optional[_Union[TokenEncoding, str]] = ..., sections: _Optional[_Iterable[_Union[ContextSectionSize, _Mapping]]] = ..., bytes: _Optional[int] = ..., chars: _Optional[int] = ..., tokens: _Optional[int] = ...) -> None: ...
 
 class GetContextResponse(_message.Message):
-    __slots__ = ("text", "as_of_id")
+    __slots__ = ("text", "as_of_id", "breakdown")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     AS_OF_ID_FIELD_NUMBER: _ClassVar[int]
+    BREAKDOWN_FIELD_NUMBER: _ClassVar[int]
     text: str
     as_of_id: int
-    def __init__(self, text: _Optional[str] = ..., as_of_id: _Optional[int] = ...) -> None: ...
+    breakdown: ContextBreakdown
+    def __init__(self, text: _Optional[str] = ..., as_of_id: _Optional[int] = ..., breakdown: _Optional[_Union[ContextBreakdown, _Mapping]] = ...) -> None: ...
+
+class GetMetricsHistoryRequest(_message.Message):
+    __slots__ = ("from_id", "to_id", "points", "every")
+    FROM_ID_FIELD_NUMBER: _ClassVar[int]
+    TO_ID_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    EVERY_FIELD_NUMBER: _ClassVar[int]
+    from_id: int
+    to_id: int
+    points: int
+    every: int
+    def __init__(self, from_id: _Optional[int] = ..., to_id: _Optional[int] = ..., points: _Optional[int] = ..., every: _Optional[int] = ...) -> None: ...
+
+class MetricsPoint(_message.Message):
+    __slots__ = ("as_of_id", "event_count", "ias", "gas", "stage", "stage_error")
+    AS_OF_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    IAS_FIELD_NUMBER: _ClassVar[int]
+    GAS_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    STAGE_ERROR_FIELD_NUMBER: _ClassVar[int]
+    as_of_id: int
+    event_count: int
+    ias: float
+    gas: float
+    stage: Stage
+    stage_error: str
+    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., ias: _Optional[float] = ..., gas: _Optional[float] = ..., stage: _Optional[_Union[Stage, _Mapping]] = ..., stage_error: _Optional[str] = ...) -> None: ...
+
+class GetMetricsHistoryResponse(_message.Message):
+    __slots__ = ("points", "as_of_id")
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_ID_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[MetricsPoint]
+    as_of_id: int
+    def __init__(self, points: _Optional[_Iterable[_Union[MetricsPoint, _Mapping]]] = ..., as_of_id: _Optional[int] = ...) -> None: ...
 
 class EmbedRequest(_message.Message):
     __slots__ = ("text",)

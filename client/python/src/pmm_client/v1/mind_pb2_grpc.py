@@ -60,6 +60,11 @@ class MindStub:
                 request_serializer=pmm_dot_v1_dot_mind__pb2.GetContextRequest.SerializeToString,
                 response_deserializer=pmm_dot_v1_dot_mind__pb2.GetContextResponse.FromString,
                 _registered_method=True)
+        self.GetMetricsHistory = channel.unary_unary(
+                '/pmm.v1.Mind/GetMetricsHistory',
+                request_serializer=pmm_dot_v1_dot_mind__pb2.GetMetricsHistoryRequest.SerializeToString,
+                response_deserializer=pmm_dot_v1_dot_mind__pb2.GetMetricsHistoryResponse.FromString,
+                _registered_method=True)
         self.Embed = channel.unary_unary(
                 '/pmm.v1.Mind/Embed',
                 request_serializer=pmm_dot_v1_dot_mind__pb2.EmbedRequest.SerializeToString,
@@ -122,8 +127,31 @@ class MindServicer:
         in the standard or compact layout, with the reflection count and the two
         character budgets as parameters, optionally folded over only the last
         `tail` rows.
+        With `include_breakdown`, also the size of each section of the block in
+        bytes, code points and tokens (see ContextBreakdown); the text is the
+        same either way.
         Errors: the common ones; INVALID_ARGUMENT for `n_reflections` above the
-        limit (Stats.limits.max_n_reflections, default 100) or `tail` = 0.
+        limit (Stats.limits.max_n_reflections, default 100), `tail` = 0, or an
+        unknown `layout` or `encoding`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMetricsHistory(self, request, context):
+        """IAS, GAS and the stage as the ledger grew: one point as of each of a
+        series of ids from `from_id` to `to_id` (evenly spaced, or every k-th
+        id), computed by one replay of the stored rows up to `to_id`: O(to_id)
+        whatever the number of points (about 0.25 s per 100,000 rows). Each
+        point equals GetMetrics with `as_of_id` set to its id, bit for bit; the
+        last point is at `to_id`. A history is a replay, admitted like an
+        `as_of_id` rebuild (`--max-concurrent-replays`).
+        Errors: the common ones; RESOURCE_EXHAUSTED when as many replays as
+        allowed are running (retry later); OUT_OF_RANGE for `to_id` greater
+        than the current last id; INVALID_ARGUMENT for `from_id` > `to_id`,
+        `points` 0 or
+        above 10,000 (MAX_HISTORY_POINTS), `every` 0, both `points` and `every`
+        set, or an `every` that would give more than 10,000 points.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -179,6 +207,11 @@ def add_MindServicer_to_server(servicer, server):
                     servicer.GetContext,
                     request_deserializer=pmm_dot_v1_dot_mind__pb2.GetContextRequest.FromString,
                     response_serializer=pmm_dot_v1_dot_mind__pb2.GetContextResponse.SerializeToString,
+            ),
+            'GetMetricsHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetricsHistory,
+                    request_deserializer=pmm_dot_v1_dot_mind__pb2.GetMetricsHistoryRequest.FromString,
+                    response_serializer=pmm_dot_v1_dot_mind__pb2.GetMetricsHistoryResponse.SerializeToString,
             ),
             'Embed': grpc.unary_unary_rpc_method_handler(
                     servicer.Embed,
@@ -327,6 +360,33 @@ class Mind:
             '/pmm.v1.Mind/GetContext',
             pmm_dot_v1_dot_mind__pb2.GetContextRequest.SerializeToString,
             pmm_dot_v1_dot_mind__pb2.GetContextResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetricsHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pmm.v1.Mind/GetMetricsHistory',
+            pmm_dot_v1_dot_mind__pb2.GetMetricsHistoryRequest.SerializeToString,
+            pmm_dot_v1_dot_mind__pb2.GetMetricsHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

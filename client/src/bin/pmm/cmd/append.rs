@@ -12,7 +12,7 @@ use crate::out::Out;
 use crate::{human, machine};
 
 /// The content argument, or standard input (without one final newline).
-fn content(arg: Option<String>) -> Result<String, Fail> {
+pub(super) fn content(arg: Option<String>) -> Result<String, Fail> {
     match arg.as_deref() {
         Some("-") | None => {
             let mut text = String::new();

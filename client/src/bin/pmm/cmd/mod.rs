@@ -1,11 +1,14 @@
 //! One module per group of subcommands; [`run`] connects and dispatches.
 
 mod append;
+mod completions;
+mod history;
 mod read;
 mod tail;
 mod token;
 mod transfer;
 mod views;
+mod watch;
 
 use std::time::Duration;
 
@@ -17,6 +20,8 @@ use crate::fail::Fail;
 /// What every command needs.
 pub struct Ctx {
     pub client: Client,
+    /// The server address, as given.
+    pub addr: String,
     pub json: bool,
     /// The `--timeout` given, if any.
     pub timeout: Option<Duration>,
@@ -40,8 +45,11 @@ fn seconds(flag: &str, secs: f64) -> Result<Duration, Fail> {
 }
 
 pub async fn run(cli: Cli) -> Result<(), Fail> {
-    if let Command::Token(command) = cli.command {
-        return token::run(command, cli.json);
+    // Commands that need no server.
+    match cli.command {
+        Command::Token(command) => return token::run(command, cli.json),
+        Command::Completions { shell } => return completions::run(shell, cli.json),
+        _ => {}
     }
     let timeout = cli.timeout.map(|s| seconds("--timeout", s)).transpose()?;
     let token = match cli.token.as_deref() {
@@ -63,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<(), Fail> {
     let client = Client::connect_with(&cli.addr, options).await?;
     let ctx = Ctx {
         client,
+        addr: cli.addr.clone(),
         json: cli.json,
         timeout,
     };
@@ -73,7 +82,13 @@ pub async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Get { id } => read::get(&ctx, id).await,
         Command::Head => read::head(&ctx).await,
         Command::Context(args) => views::context(&ctx, args).await,
-        Command::Metrics { diagnosis, as_of } => views::metrics(&ctx, diagnosis, as_of).await,
+        Command::Metrics(args) if args.wants_history() => history::run(&ctx, args).await,
+        Command::Metrics(args) => views::metrics(&ctx, args.diagnosis, args.as_of).await,
+        Command::Identity { as_of } => views::identity(&ctx, as_of).await,
+        Command::Directives { active, as_of } => views::directives(&ctx, active, as_of).await,
+        Command::Embed { text } => views::embed(&ctx, text).await,
+        Command::Watch(args) => watch::run(&ctx, args).await,
+        Command::Completions { .. } => Ok(()),
         Command::Projection {
             strict,
             as_of,

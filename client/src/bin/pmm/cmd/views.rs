@@ -1,10 +1,10 @@
-//! The derived views and server facts: `context`, `metrics`, `projection`,
-//! `verify`, `search`, `stats`.
+//! The derived views and server facts: `context`, `metrics`, `identity`,
+//! `directives`, `projection`, `embed`, `verify`, `search`, `stats`.
 
-use pmm_client::{ContextOptions, MetricsOptions, ProjectionOptions, SearchOptions};
+use pmm_client::{v1, ContextOptions, MetricsOptions, ProjectionOptions, SearchOptions};
 
 use super::Ctx;
-use crate::cli::{ContextArgs, SearchArgs};
+use crate::cli::{ContextArgs, Encoding, SearchArgs};
 use crate::fail::{Fail, CONFLICT};
 use crate::out::Out;
 use crate::{human, machine};
@@ -32,13 +32,40 @@ pub async fn context(ctx: &Ctx, args: ContextArgs) -> Result<(), Fail> {
         max_reflection_chars: args.max_reflection_chars,
         tail: args.tail,
         as_of_id: args.as_of,
+        breakdown: args.breakdown.then_some(match args.encoding {
+            Encoding::O200kBase => v1::TokenEncoding::O200kBase,
+            Encoding::Cl100kBase => v1::TokenEncoding::Cl100kBase,
+        }),
     };
     let block = ctx.client.get_context(&options).await?;
     show(
         ctx,
         || machine::context(&block),
-        || format!("{}\n", block.text),
+        || match &block.breakdown {
+            Some(b) => human::breakdown(b, block.as_of_id),
+            None => format!("{}\n", block.text),
+        },
     )
+}
+
+pub async fn identity(ctx: &Ctx, as_of: Option<u64>) -> Result<(), Fail> {
+    let view = ctx.client.get_identity(as_of).await?;
+    show(
+        ctx,
+        || machine::identity_view(&view),
+        || human::identity(&view),
+    )
+}
+
+pub async fn directives(ctx: &Ctx, active_only: bool, as_of: Option<u64>) -> Result<(), Fail> {
+    let d = ctx.client.get_directives(active_only, as_of).await?;
+    show(ctx, || machine::directives(&d), || human::directives(&d))
+}
+
+pub async fn embed(ctx: &Ctx, text: String) -> Result<(), Fail> {
+    let text = super::append::content(Some(text))?;
+    let e = ctx.client.embed(text).await?;
+    show(ctx, || machine::embedding(&e), || human::embedding(&e))
 }
 
 pub async fn metrics(ctx: &Ctx, diagnosis: bool, as_of: Option<u64>) -> Result<(), Fail> {
