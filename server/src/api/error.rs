@@ -120,7 +120,9 @@ fn write(e: WriteError, message: String) -> Status {
             with_head(Code::FailedPrecondition, message, &head)
         }
         WriteError::ImportInvalid { .. } => Status::invalid_argument(message),
-        WriteError::IdsExhausted { .. } => Status::resource_exhausted(message),
+        WriteError::IdsExhausted { .. } | WriteError::DiskFull { .. } => {
+            Status::resource_exhausted(message)
+        }
         WriteError::Storage { .. } | WriteError::WriterFailed => internal(message),
         WriteError::ShuttingDown => Status::unavailable(message),
         WriteError::NotWritable(condition) => match condition {

@@ -146,6 +146,12 @@ pub enum WriteError {
         during: &'static str,
         reason: String,
     },
+    /// SQLite could not grow the file (the disk, or a quota, is full).
+    #[error("the disk is full while {during}: {reason}; nothing was written")]
+    DiskFull {
+        during: &'static str,
+        reason: String,
+    },
     #[error("{0}")]
     NotWritable(Condition),
     #[error("the writer failed earlier and refuses further writes; restart the server")]
@@ -156,9 +162,10 @@ pub enum WriteError {
 
 impl WriteError {
     fn storage(during: &'static str, e: &rusqlite::Error) -> WriteError {
-        WriteError::Storage {
-            during,
-            reason: e.to_string(),
+        let reason = e.to_string();
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => WriteError::DiskFull { during, reason },
+            _ => WriteError::Storage { during, reason },
         }
     }
 }

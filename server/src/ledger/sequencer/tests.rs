@@ -212,6 +212,50 @@ async fn one_failing_job_in_a_group_fails_alone() {
     );
 }
 
+/// A full disk (here SQLite's page limit) refuses the commit with the
+/// ledger unchanged; once there is room, appends go on.
+#[tokio::test]
+async fn a_full_disk_refuses_the_append_and_writes_nothing() {
+    let f = fixture();
+    f.sequencer
+        .append(batch(vec![new_event("before", None)]))
+        .await
+        .expect("room");
+    let pages: i64 = {
+        let writer = lock(&f.sequencer.shared.writer);
+        let pages = writer
+            .conn()
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .expect("page count");
+        writer
+            .conn()
+            .execute_batch(&format!("PRAGMA max_page_count = {pages}"))
+            .expect("limit");
+        pages
+    };
+    let big = "x".repeat(64 * 1024);
+    let err = f
+        .sequencer
+        .append(batch(vec![new_event(&big, None)]))
+        .await
+        .expect_err("no room");
+    assert!(matches!(err, WriteError::DiskFull { .. }), "{err}");
+    assert!(err.to_string().contains("disk is full"), "{err}");
+    assert_eq!(stored(&f.store).len(), 1);
+
+    lock(&f.sequencer.shared.writer)
+        .conn()
+        .execute_batch(&format!("PRAGMA max_page_count = {}", pages * 1000))
+        .expect("room again");
+    let appended = f
+        .sequencer
+        .append(batch(vec![new_event(&big, None)]))
+        .await
+        .expect("room again");
+    assert_eq!(appended.events[0].event.id, 2);
+    assert_eq!(verify_chain(&stored(&f.store)), Ok(2));
+}
+
 /// Jobs queued behind a busy writer when `stop` is called are still written
 /// and answered; a job arriving after is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
