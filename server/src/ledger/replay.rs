@@ -413,7 +413,7 @@ mod tests {
                 let ts = "2025-09-29T12:00:00+00:00".to_string();
                 let hash = crate::chain::event_hash(id, &ts, "user", "x", &meta, prev.as_deref())
                     .expect("hashable");
-                let ev = Event {
+                Event {
                     id,
                     ts,
                     kind: "user".into(),
@@ -422,8 +422,7 @@ mod tests {
                     prev_hash: prev.replace(hash.clone()),
                     hash: Some(hash),
                     parsed: ParsedMeta::given(meta),
-                };
-                ev
+                }
             })
             .collect()
     }
