@@ -127,34 +127,6 @@ impl Anchor {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_anchor_is_written_and_read_back() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = path_for(&dir.path().join("pmm.db"));
-        assert_eq!(Anchor::read(&path).expect("none yet"), None);
-        let anchor = Anchor {
-            last_id: 42,
-            last_hash: "ab".repeat(32),
-        };
-        anchor.write(&path, true).expect("write");
-        assert_eq!(Anchor::read(&path).expect("read"), Some(anchor));
-        std::fs::write(&path, "{").expect("garble");
-        assert!(matches!(
-            Anchor::read(&path),
-            Err(AnchorError::Malformed { .. })
-        ));
-    }
-
-    #[test]
-    fn an_empty_ledger_has_no_anchor() {
-        assert_eq!(Anchor::of(&Head::default()), None);
-    }
-}
-
 /// Keeps the anchor file with the checkpoints: before each, the head just
 /// committed; after a complete one, that head is in the database file and
 /// becomes the anchor. While the ledger does not match its anchor, the file
@@ -215,5 +187,33 @@ impl crate::store::checkpoint::CheckpointHook for AnchorKeeper {
             }
             Err(_) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_anchor_is_written_and_read_back() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = path_for(&dir.path().join("pmm.db"));
+        assert_eq!(Anchor::read(&path).expect("none yet"), None);
+        let anchor = Anchor {
+            last_id: 42,
+            last_hash: "ab".repeat(32),
+        };
+        anchor.write(&path, true).expect("write");
+        assert_eq!(Anchor::read(&path).expect("read"), Some(anchor));
+        std::fs::write(&path, "{").expect("garble");
+        assert!(matches!(
+            Anchor::read(&path),
+            Err(AnchorError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn an_empty_ledger_has_no_anchor() {
+        assert_eq!(Anchor::of(&Head::default()), None);
     }
 }

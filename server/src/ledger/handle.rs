@@ -133,7 +133,7 @@ impl Ledger {
     pub fn open(config: LedgerConfig, progress: &Progress) -> Result<Ledger, OpenError> {
         let opened_at = Instant::now();
         let conn = write::open_connection(&config.path, config.durability)?;
-        let read_only = conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false);
+        let read_only = write::unwritable(&conn, &config.path);
         let store = Store::open_pool(&config.path, config.read_pool)?;
         let rebuild_start = Instant::now();
         let folded = replay::rebuild(
@@ -167,10 +167,8 @@ impl Ledger {
                 reason: damage.clone(),
             });
         }
-        if read_only {
-            condition.degrade(Condition::ReadOnly {
-                reason: format!("{} cannot be written", config.path.display()),
-            });
+        if let Some(reason) = read_only {
+            condition.degrade(Condition::ReadOnly { reason });
         }
         let published = Arc::new(Published::new(Snapshot {
             head: folded.head.clone(),

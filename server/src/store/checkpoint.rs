@@ -60,16 +60,19 @@ impl Checkpointer {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("pmm-checkpoint".into())
-            .spawn(move || loop {
-                let last = !matches!(
-                    stopped.recv_timeout(INTERVAL),
-                    Err(RecvTimeoutError::Timeout)
-                );
-                hook.before();
-                let complete = checkpoint(&conn);
-                hook.after(complete);
-                if last {
-                    break;
+            .spawn(move || {
+                let mut failing = None;
+                loop {
+                    let last = !matches!(
+                        stopped.recv_timeout(INTERVAL),
+                        Err(RecvTimeoutError::Timeout)
+                    );
+                    hook.before();
+                    let complete = checkpoint(&conn, &mut failing);
+                    hook.after(complete);
+                    if last {
+                        break;
+                    }
                 }
             })
             .map_err(|source| StoreError::Thread {
@@ -84,8 +87,10 @@ impl Checkpointer {
 }
 
 /// One PASSIVE checkpoint: as much of the WAL as no reader still needs.
-/// `true` when all of it was copied.
-fn checkpoint(conn: &Connection) -> bool {
+/// `true` when all of it was copied. A failure is logged when it begins or
+/// changes, not every round (a read-only ledger fails them all);
+/// `failing` holds the one in progress.
+fn checkpoint(conn: &Connection, failing: &mut Option<String>) -> bool {
     let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -95,13 +100,20 @@ fn checkpoint(conn: &Connection) -> bool {
     });
     match result {
         Ok((busy, wal_frames, copied)) => {
+            if failing.take().is_some() {
+                tracing::info!("checkpoints work again");
+            }
             if copied > 0 {
                 tracing::trace!(wal_frames, copied, "checkpoint");
             }
             busy == 0 && wal_frames == copied
         }
         Err(e) => {
-            tracing::warn!("checkpoint failed: {e}");
+            let error = e.to_string();
+            if failing.as_ref() != Some(&error) {
+                tracing::warn!("checkpoint failed: {error} (logged again only if this changes)");
+                *failing = Some(error);
+            }
             false
         }
     }

@@ -23,6 +23,60 @@ pub fn open_connection(path: &Path, durability: Durability) -> Result<Connection
     Ok(conn)
 }
 
+/// Why the ledger at `path` cannot be written through `conn` (the write
+/// connection), if it cannot: the database file is read-only, or a `-wal`
+/// or `-shm` file beside it is. SQLite makes those with the database file's
+/// mode, so a file once opened while read-only leaves them read-only after
+/// it is made writable again: reads work, every write transaction fails.
+pub fn unwritable(conn: &Connection, path: &Path) -> Option<String> {
+    if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+        return Some(format!("{} cannot be written", path.display()));
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let side = std::path::PathBuf::from(side);
+        // access(2), not an open: closing a descriptor of a file SQLite has
+        // open would drop its locks on it.
+        if let Err(e) = writable(&side) {
+            return Some(format!(
+                "{} cannot be written ({e}); make it writable as {} is",
+                side.display(),
+                path.display()
+            ));
+        }
+    }
+    None
+}
+
+/// Whether this process may write `path` (`Ok` when it does not exist).
+#[cfg(unix)]
+fn writable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return Ok(());
+    };
+    // SAFETY: a valid NUL-terminated path; access has no other precondition.
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } == 0 {
+        return Ok(());
+    }
+    match std::io::Error::last_os_error() {
+        e if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        e => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn writable(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.permissions().readonly() => Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "read-only",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The columns of a row to insert, borrowed from wherever they are.
 #[derive(Clone, Copy, Debug)]
 pub struct RowRef<'a> {

@@ -63,7 +63,35 @@ impl Server {
     /// Starts the server binary on `db` with more `args`, waits until it
     /// serves.
     pub async fn spawn(db: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pmm-server"))
+        let (server, deadline) = Server::start(db, args, None);
+        server.wait_serving(deadline).await;
+        server
+    }
+
+    /// Starts the server binary on `db` with more `args` and waits until its
+    /// ledger is open (Head answers), whatever its health says: for a
+    /// ledger served read-only, which never becomes SERVING.
+    pub async fn spawn_unchecked(db: &Path, args: &[&str]) -> Server {
+        Server::spawn_unchecked_as(db, args, None).await
+    }
+
+    /// [`Server::spawn_unchecked`], the server running as `user` (uid, gid)
+    /// when given (the test must be root).
+    pub async fn spawn_unchecked_as(db: &Path, args: &[&str], user: Option<(u32, u32)>) -> Server {
+        let (mut server, deadline) = Server::start(db, args, user);
+        server.wait_open(deadline).await;
+        server
+    }
+
+    /// Starts the binary and waits for the address it logs.
+    fn start(db: &Path, args: &[&str], user: Option<(u32, u32)>) -> (Server, Instant) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pmm-server"));
+        if let Some((uid, gid)) = user {
+            use std::os::unix::process::CommandExt;
+            // std drops the supplementary groups too.
+            command.uid(uid).gid(gid);
+        }
+        let mut child = command
             .arg("--addr")
             .arg("127.0.0.1:0")
             .arg("--db")
@@ -102,8 +130,26 @@ impl Server {
             addr,
             log,
         };
-        server.wait_serving(deadline).await;
-        server
+        (server, deadline)
+    }
+
+    async fn wait_open(&mut self, deadline: Instant) {
+        loop {
+            if let Ok(channel) = self.try_channel().await {
+                if LedgerClient::new(channel)
+                    .head(pmm::v1::HeadRequest {})
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server exited before its ledger was open ({status})");
+            }
+            assert!(Instant::now() < deadline, "the ledger was never open");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn wait_serving(&self, deadline: Instant) {
