@@ -356,3 +356,51 @@ async fn a_ledger_file_that_cannot_be_written_is_served_read_only() {
         served_read_only(How::Mode { user: None }).await;
     }
 }
+
+/// A ledger in a folder that cannot be written cannot be opened at all
+/// (SQLite must create its `-wal` and `-shm` files there): the server stops
+/// at start with a message naming the folder and what to do, not SQLite's
+/// "unable to open database file".
+#[test]
+fn a_ledger_in_a_folder_that_cannot_be_written_is_refused_naming_the_folder() {
+    let dir = tempfile::Builder::new()
+        .prefix("read-only-folder-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("temp dir");
+    let folder = dir.path().join("ledger");
+    std::fs::create_dir(&folder).expect("folder");
+    let db = folder.join("pmm.db");
+    write_ledger(&db, 5);
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root {
+        // Root writes through modes: the server runs as nobody.
+        for path in [&folder, &db] {
+            std::os::unix::fs::chown(path, Some(UNPRIVILEGED.0), Some(UNPRIVILEGED.1))
+                .expect("chown");
+        }
+    }
+    set_mode(&folder, 0o555);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pmm-server"));
+    if root {
+        use std::os::unix::process::CommandExt;
+        command.uid(UNPRIVILEGED.0).gid(UNPRIVILEGED.1);
+    }
+    let out = command
+        .args(["--addr", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("PMM_LOG", "warn")
+        .output()
+        .expect("run pmm-server");
+    set_mode(&folder, 0o700);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "the folder {} cannot be written",
+            folder.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("must be writable"), "{stderr}");
+}

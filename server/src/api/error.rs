@@ -146,6 +146,7 @@ fn store(e: &StoreError, message: String) -> Status {
         | StoreError::CreateFile { .. }
         | StoreError::NotWal { .. }
         | StoreError::NotALedger { .. }
+        | StoreError::FolderNotWritable { .. }
         | StoreError::Thread { .. } => internal(message),
     }
 }

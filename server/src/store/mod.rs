@@ -125,6 +125,17 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{source}; the folder {} cannot be written ({reason}): SQLite keeps a \
+         ledger's -wal and -shm files beside it, so the folder must be writable \
+         (a read-only ledger file in it is then served read-only)",
+        dir.display()
+    )]
+    FolderNotWritable {
+        dir: PathBuf,
+        reason: std::io::Error,
+        source: rusqlite::Error,
+    },
     #[error("cannot switch the database to WAL mode (journal_mode is {mode})")]
     NotWal { mode: String },
     #[error("table events lacks column(s) {missing}; not a pmm ledger")]

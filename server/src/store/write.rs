@@ -18,9 +18,29 @@ pub fn open_connection(path: &Path, durability: Durability) -> Result<Connection
         private::create_dir_all(dir)?;
     }
     private::create_file(path)?;
-    let conn = Connection::open(path)?;
-    schema::prepare_writer(&conn, durability)?;
+    let conn = Connection::open(path).map_err(|e| folder_not_writable(path, e))?;
+    schema::prepare_writer(&conn, durability).map_err(|e| match e {
+        StoreError::Sqlite(e) => folder_not_writable(path, e),
+        other => other,
+    })?;
     Ok(conn)
+}
+
+/// An open that failed, with the reason a read-only folder gives when it is
+/// one (SQLite's own message, "unable to open database file", does not say).
+fn folder_not_writable(path: &Path, source: rusqlite::Error) -> StoreError {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match writable(dir) {
+        Err(reason) => StoreError::FolderNotWritable {
+            dir: dir.to_path_buf(),
+            reason,
+            source,
+        },
+        Ok(()) => StoreError::Sqlite(source),
+    }
 }
 
 /// Why the ledger at `path` cannot be written through `conn` (the write
