@@ -227,7 +227,8 @@ impl Validate for v1::SearchRequest {
     fn validate(self, limits: &Limits) -> Result<SearchQuery, RequestError> {
         within_event_bytes("query", self.query.len(), limits)?;
         let top_k = match self.top_k as usize {
-            0 => DEFAULT_TOP_K,
+            // The default, within a lower maximum if one is set.
+            0 => DEFAULT_TOP_K.min(limits.max_search_top_k),
             k if k > limits.max_search_top_k => {
                 return Err(invalid(
                     "top_k",

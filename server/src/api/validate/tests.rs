@@ -590,6 +590,14 @@ fn the_event_size_limit_has_one_code_everywhere() {
         .validate(&limits())
         .expect("valid");
     assert_eq!(q.top_k, 10);
+    // Found by fuzzing: an unset top_k under a maximum below the default
+    // of 10 is that maximum.
+    let low = Limits {
+        max_search_top_k: 3,
+        ..limits()
+    };
+    let q = v1::SearchRequest::default().validate(&low).expect("valid");
+    assert_eq!(q.top_k, 3);
 }
 
 #[test]
