@@ -74,7 +74,7 @@ fn views(v: v1::AppendViewsRequest, limits: &Limits) -> Result<ViewsWanted, Requ
                 "must be unset (views are as of this write)",
             ))
         }
-        Some(c) => Some(context_query(&c, limits)?),
+        Some(c) => Some(context_query(&c, limits).map_err(|e| e.within("views.context"))?),
         None => None,
     };
     let metrics = match v.metrics {

@@ -37,6 +37,30 @@ pub enum RequestError {
     },
 }
 
+impl RequestError {
+    /// The same refusal of a field of a message nested at `path` (e.g.
+    /// `views.context`): the field is named from the request's top.
+    pub(crate) fn within(self, path: &str) -> RequestError {
+        match self {
+            RequestError::Invalid { field, why } => RequestError::Invalid {
+                field: format!("{path}.{field}"),
+                why,
+            },
+            RequestError::OverLimit {
+                field,
+                actual,
+                limit,
+                value,
+            } => RequestError::OverLimit {
+                field: format!("{path}.{field}"),
+                actual,
+                limit,
+                value,
+            },
+        }
+    }
+}
+
 /// A request message that can be turned into a domain request.
 pub trait Validate: Sized {
     /// The validated request.

@@ -154,6 +154,38 @@ fn append_refuses_each_bad_field_naming_it() {
             Code::InvalidArgument,
             "views.metrics.as_of_id: must be unset",
         ),
+        // Found by fuzzing (request_validation): a refused context of the
+        // views was named as if it were the request's own field ("layout:").
+        (
+            v1::AppendRequest {
+                events: vec![input("u", "", "", "")],
+                views: Some(v1::AppendViewsRequest {
+                    context: Some(v1::GetContextRequest {
+                        layout: 124,
+                        ..Default::default()
+                    }),
+                    metrics: None,
+                }),
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "views.context.layout: unknown layout 124",
+        ),
+        (
+            v1::AppendRequest {
+                events: vec![input("u", "", "", "")],
+                views: Some(v1::AppendViewsRequest {
+                    context: Some(v1::GetContextRequest {
+                        tail: Some(0),
+                        ..Default::default()
+                    }),
+                    metrics: None,
+                }),
+                ..Default::default()
+            },
+            Code::InvalidArgument,
+            "views.context.tail: must be >= 1",
+        ),
         (
             v1::AppendRequest {
                 events: vec![input("u", "", "", "")],
