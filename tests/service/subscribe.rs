@@ -228,3 +228,41 @@ async fn shutdown_ends_subscriptions_with_unavailable() {
         Ok(other) => panic!("expected UNAVAILABLE, got {other:?}"),
     }
 }
+
+/// Subscriptions beyond `--max-subscribers` are refused with
+/// RESOURCE_EXHAUSTED naming the limit; once one ends, a new one is taken.
+#[tokio::test]
+async fn subscriptions_beyond_the_limit_are_refused_until_one_ends() {
+    let s = TestServer::start_with(|c| c.max_subscribers = 2).await;
+    let subscribe = |mut ledger: LedgerClient<tonic::transport::Channel>| async move {
+        ledger
+            .subscribe(SubscribeRequest {
+                heartbeat_ms: Some(0),
+                ..Default::default()
+            })
+            .await
+    };
+    let first = subscribe(s.ledger.clone()).await.expect("first");
+    let _second = subscribe(s.ledger.clone()).await.expect("second");
+    let refused = subscribe(s.ledger.clone()).await.expect_err("third");
+    assert_eq!(
+        refused.code(),
+        Code::ResourceExhausted,
+        "{}",
+        refused.message()
+    );
+    assert!(refused.message().contains('2'), "{}", refused.message());
+    drop(first);
+    // The hub notices the dropped stream at its next send or check.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match subscribe(s.ledger.clone()).await {
+            Ok(_) => break,
+            Err(e) if e.code() == Code::ResourceExhausted => {
+                assert!(std::time::Instant::now() < deadline, "never freed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

@@ -72,6 +72,9 @@ impl Producer {
                 _ = self.shutdown.changed() => {
                     return self.end_for_shutdown();
                 }
+                // The client went away while nothing was sent: its slot is
+                // freed now, not at the next row or heartbeat.
+                _ = self.tx.closed() => return Err(Gone),
                 changed = self.committed.changed() => {
                     if changed.is_err() {
                         return self.end_for_shutdown();
@@ -178,6 +181,7 @@ impl Producer {
         tokio::select! {
             permit = budget.acquire_many_owned(weight) => permit.map_err(|_| Gone),
             _ = self.shutdown.changed() => Err(Gone),
+            _ = self.tx.closed() => Err(Gone),
         }
     }
 
