@@ -16,91 +16,20 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
-use atomic_waker::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tonic::transport::server::Connected;
 
+use super::state::{ConnState, HANDSHAKE_EXPIRED, IDLE_EXPIRED, KEEP};
 use super::sweeper::{Sweeper, Watched};
-use super::{bump, Counters, Settings};
+use super::{bump, Counters};
 
 /// The HTTP/2 client preface, `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`.
 const PREFACE_LEN: usize = 24;
-
-/// Values of [`ConnState::close`].
-const KEEP: u8 = 0;
-const HANDSHAKE_EXPIRED: u8 = 1;
-const IDLE_EXPIRED: u8 = 2;
-
-/// What a connection shares with the requests it carries and with the
-/// sweeper.
-#[derive(Debug)]
-pub struct ConnState {
-    opened: Instant,
-    /// Requests and response streams in progress.
-    active: AtomicU32,
-    /// When `active` last fell to zero (or the handshake ended), in ms
-    /// since `opened`.
-    idle_since_ms: AtomicU64,
-    /// tonic has taken the connect-info: the TLS handshake, if any, is done.
-    handed_over: AtomicBool,
-    handshake_done: AtomicBool,
-    /// Set by the sweeper: why the connection should close.
-    close: AtomicU8,
-    /// The task reading the connection, woken when `close` is set.
-    reader: AtomicWaker,
-    local: Option<SocketAddr>,
-    remote: Option<SocketAddr>,
-}
-
-impl ConnState {
-    fn new(local: Option<SocketAddr>, remote: Option<SocketAddr>) -> ConnState {
-        ConnState {
-            opened: Instant::now(),
-            active: AtomicU32::new(0),
-            idle_since_ms: AtomicU64::new(0),
-            handed_over: AtomicBool::new(false),
-            handshake_done: AtomicBool::new(false),
-            close: AtomicU8::new(KEEP),
-            reader: AtomicWaker::new(),
-            local,
-            remote,
-        }
-    }
-
-    fn mark_idle(&self) {
-        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.idle_since_ms.store(ms, Ordering::Relaxed);
-    }
-
-    /// The sweeper's check: flags the connection and wakes its reader
-    /// when a timeout has expired at `now`.
-    pub(super) fn check(&self, now: Instant, settings: &Settings) {
-        let handshake_over = self.handshake_done.load(Ordering::Acquire);
-        let expired = match (handshake_over, settings.handshake_timeout()) {
-            (false, Some(limit)) if now >= self.opened + limit => HANDSHAKE_EXPIRED,
-            _ => match settings.idle_timeout() {
-                Some(limit) if self.active.load(Ordering::Acquire) == 0 => {
-                    let since = Duration::from_millis(self.idle_since_ms.load(Ordering::Relaxed));
-                    if now >= self.opened + since + limit {
-                        IDLE_EXPIRED
-                    } else {
-                        KEEP
-                    }
-                }
-                _ => KEEP,
-            },
-        };
-        if expired != KEEP && self.close.swap(expired, Ordering::AcqRel) != expired {
-            self.reader.wake();
-        }
-    }
-}
 
 /// The connect-info of a [`Conn`]: tonic puts it in every request's
 /// extensions (with TLS too), which is how [`super::layer`] finds the

@@ -23,6 +23,7 @@ pub mod conn;
 pub mod fdlimit;
 pub mod incoming;
 pub mod layer;
+mod state;
 mod sweeper;
 
 use std::sync::atomic::{AtomicU64, Ordering};

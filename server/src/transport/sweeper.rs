@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::conn::ConnState;
+use super::state::ConnState;
 use super::Settings;
 
 /// The shortest and longest pause between two sweeps.
