@@ -385,9 +385,15 @@ mod tests {
 /// [`number_to_f64`] reads as the float and [`dumps`] writes back (or
 /// refuses, without `allow_nan`).
 pub fn loads(text: &str) -> Result<Value, serde_json::Error> {
+    // Standard JSON (nearly every meta) is read without looking for the
+    // constants: text that parses cannot hold one outside its strings.
+    let error = match serde_json::from_str(text) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
     let constants = python_constants(text);
     if constants.is_empty() {
-        return serde_json::from_str(text);
+        return Err(error);
     }
     // Each constant is replaced by a number that does not occur in the text,
     // then put back once serde_json has parsed the rest.
