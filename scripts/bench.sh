@@ -65,7 +65,9 @@ fi
 # The server writes to its ledger: each run gets a fresh copy.
 RUN="$OUT/run-$EVENTS.db"
 fresh_copy() {
-    rm -f "$RUN" "$RUN-wal" "$RUN-shm"
+    # The anchor too: the last run's head anchor names rows this copy does
+    # not have, and the server would (rightly) refuse to write it.
+    rm -f "$RUN" "$RUN-wal" "$RUN-shm" "$RUN-anchor"
     cp "$LEDGER" "$RUN"
     if [ -e "$LEDGER-wal" ]; then cp "$LEDGER-wal" "$RUN-wal"; fi
     # Written back now, so that flushing the copy's dirty pages does not
@@ -105,4 +107,4 @@ if [ "$FULL" != "0" ]; then
     CMP=${BASELINE_FULL:-} runs "results-$EVENTS-full" --durability full --concurrency 32 \
         --scenarios noop,append,append-batch "$@"
 fi
-rm -f "$RUN" "$RUN-wal" "$RUN-shm"
+rm -f "$RUN" "$RUN-wal" "$RUN-shm" "$RUN-anchor"

@@ -144,7 +144,21 @@ pub async fn wait_serving(
         if let Some(c) = &conn {
             match c.serving().await {
                 Ok(true) => return Ok(()),
-                Ok(false) => last = "NOT_SERVING".to_string(),
+                Ok(false) => {
+                    // Open but not writable (read-only file, damage, an
+                    // anchor the ledger does not match): it will not change.
+                    if let Ok(stats) = c.stats().await {
+                        let fault = stats.chain_fault.map(|f| f.reason);
+                        if stats.condition != "writable" || fault.is_some() {
+                            return Err(LoadError::NotServing(format!(
+                                "{addr} serves its ledger read-only: {}{}",
+                                stats.condition,
+                                fault.map(|f| format!("; {f}")).unwrap_or_default()
+                            )));
+                        }
+                    }
+                    last = "NOT_SERVING".to_string()
+                }
                 Err(e) => last = format!("health check: {}", e.message()),
             }
         }
