@@ -100,12 +100,7 @@ async fn the_breakdown_adds_up_to_the_text_on_every_fixture() {
 
 /// Hits and misses of the server's context cache.
 async fn contexts_cache(s: &mut TestServer) -> (u64, u64) {
-    let stats = s
-        .ledger
-        .stats(v1::StatsRequest {})
-        .await
-        .expect("stats")
-        .into_inner();
+    let stats = s.stats().await;
     stats
         .caches
         .iter()

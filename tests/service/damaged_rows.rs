@@ -42,12 +42,7 @@ async fn a_row_whose_meta_is_not_json_is_reported_and_the_rest_served() {
         verified.reason
     );
 
-    let stats = s
-        .ledger
-        .stats(v1::StatsRequest {})
-        .await
-        .expect("stats")
-        .into_inner();
+    let stats = s.stats().await;
     let fault = stats.chain_fault.expect("the fault is reported");
     assert_eq!(
         (fault.id, fault.fault),

@@ -11,12 +11,7 @@ async fn full_durability_is_reported_and_commits_persist() {
         TestServer::start_with(|c| c.durability = pmm_server::store::schema::Durability::Full)
             .await;
     s.append("user", "durable", "{}").await;
-    let stats = s
-        .ledger
-        .stats(v1::StatsRequest {})
-        .await
-        .expect("stats")
-        .into_inner();
+    let stats = s.stats().await;
     assert_eq!(stats.durability, v1::Durability::Full as i32);
     s.stop().await;
     // Reopened, the ledger still holds the event and verifies.

@@ -1,7 +1,6 @@
 //! Stats: counts by kind, commits, limits.
 
 use crate::common::server::TestServer;
-use pmm::v1::{self};
 
 #[tokio::test]
 async fn stats_count_kinds_and_commits() {
@@ -9,12 +8,7 @@ async fn stats_count_kinds_and_commits() {
     s.append("user", "a", "{}").await;
     s.append("user", "b", "{}").await;
     s.append("reflection", "c", "{}").await;
-    let stats = s
-        .ledger
-        .stats(v1::StatsRequest {})
-        .await
-        .expect("stats")
-        .into_inner();
+    let stats = s.stats().await;
     assert_eq!(stats.event_count, 3);
     assert_eq!(stats.events_by_kind.get("user"), Some(&2));
     assert_eq!(stats.events_by_kind.get("reflection"), Some(&1));

@@ -137,12 +137,7 @@ async fn rows_cut_off_the_end_are_caught_by_the_anchor() {
         "{}",
         err.message()
     );
-    let stats = s
-        .ledger
-        .stats(v1::StatsRequest {})
-        .await
-        .expect("stats")
-        .into_inner();
+    let stats = s.stats().await;
     assert!(stats.condition.contains("row 20"), "{}", stats.condition);
     // Health: the server and the Ledger service are not serving, reads are.
     let mut health = tonic_health::pb::health_client::HealthClient::new(s.channel.clone());
