@@ -260,6 +260,14 @@ fn read_applies_defaults_and_refuses_bad_ranges() {
         (backward.start, backward.direction, backward.limit),
         (i64::MAX, Direction::Backward, 7)
     );
+    // A page larger than --max-page-size is cut to it, not refused.
+    let large = v1::ReadRequest {
+        limit: 1000,
+        ..Default::default()
+    }
+    .validate(&limits())
+    .expect("valid");
+    assert_eq!(large.limit, 50);
     let cases = [
         (
             v1::ReadRequest {
