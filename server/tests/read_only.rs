@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pmm::v1;
-use support::{write_ledger, Server};
+use support::{write_ledger, Sandbox, Server};
 use tonic::Code;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
@@ -184,9 +184,17 @@ async fn served_read_only(how: How) {
         How::Mode { user } => user,
         How::Immutable => None,
     };
+    // Run as another user, the server needs a binary and a folder it can
+    // reach.
+    let sandbox = user.map(|_| Sandbox::new());
+    let bin = sandbox.as_ref().map(|s| s.bin.clone());
+    let bin = bin.as_deref();
     let dir = tempfile::Builder::new()
         .prefix("read-only-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .tempdir_in(match &sandbox {
+            Some(s) => s.path(),
+            None => Path::new(env!("CARGO_TARGET_TMPDIR")),
+        })
         .expect("temp dir");
     let db = dir.path().join("pmm.db");
     write_ledger(&db, 50);
@@ -197,7 +205,7 @@ async fn served_read_only(how: How) {
     }
     let mut read_only = ReadOnly::make(&db, how);
 
-    let server = Server::spawn_unchecked_as(&db, &[], user).await;
+    let server = Server::spawn_unchecked_as(bin, &db, &[], user).await;
     let up = Instant::now();
     let mut ledger = server.ledger().await;
     // Reads and views are served.
@@ -287,7 +295,7 @@ async fn served_read_only(how: How) {
     read_only.undo().expect("undo the read-only state");
     let leftovers = read_only_leftovers(&db);
     if !leftovers.is_empty() {
-        let server = Server::spawn_unchecked_as(&db, &[], user).await;
+        let server = Server::spawn_unchecked_as(bin, &db, &[], user).await;
         until_health(&server, "pmm.v1.Mind", SERVING).await;
         assert_eq!(health(&server, "").await, NOT_SERVING);
         let refused = server
@@ -314,7 +322,7 @@ async fn served_read_only(how: How) {
         }
     }
 
-    let server = Server::spawn_unchecked_as(&db, &[], user).await;
+    let server = Server::spawn_unchecked_as(bin, &db, &[], user).await;
     until_health(&server, "", SERVING).await;
     let mut ledger = server.ledger().await;
     let appended = ledger
@@ -363,16 +371,21 @@ async fn a_ledger_file_that_cannot_be_written_is_served_read_only() {
 /// "unable to open database file".
 #[test]
 fn a_ledger_in_a_folder_that_cannot_be_written_is_refused_naming_the_folder() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    // As root, the server runs as nobody: from a sandbox it can reach.
+    let sandbox = root.then(Sandbox::new);
     let dir = tempfile::Builder::new()
         .prefix("read-only-folder-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .tempdir_in(match &sandbox {
+            Some(s) => s.path(),
+            None => Path::new(env!("CARGO_TARGET_TMPDIR")),
+        })
         .expect("temp dir");
     let folder = dir.path().join("ledger");
     std::fs::create_dir(&folder).expect("folder");
     let db = folder.join("pmm.db");
     write_ledger(&db, 5);
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
     if root {
         // Root writes through modes: the server runs as nobody.
         for path in [&folder, &db] {
@@ -381,7 +394,11 @@ fn a_ledger_in_a_folder_that_cannot_be_written_is_refused_naming_the_folder() {
         }
     }
     set_mode(&folder, 0o555);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pmm-server"));
+    let bin = match &sandbox {
+        Some(s) => s.bin.clone(),
+        None => PathBuf::from(env!("CARGO_BIN_EXE_pmm-server")),
+    };
+    let mut command = Command::new(bin);
     if root {
         use std::os::unix::process::CommandExt;
         command.uid(UNPRIVILEGED.0).gid(UNPRIVILEGED.1);

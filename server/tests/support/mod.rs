@@ -50,6 +50,35 @@ pub fn write_ledger(path: &Path, n: i64) {
         .expect("checkpoint");
 }
 
+/// A folder another user can reach, for a server run as that user: under
+/// the system's temp folder (a checkout may sit below a folder only its
+/// owner can enter), open to all (0755), with a copy of the server binary.
+/// Removed when dropped.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+    pub bin: std::path::PathBuf,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix("pmm-sandbox-")
+            .tempdir()
+            .expect("sandbox");
+        let open = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(dir.path(), open.clone()).expect("chmod sandbox");
+        let bin = dir.path().join("pmm-server");
+        std::fs::copy(env!("CARGO_BIN_EXE_pmm-server"), &bin).expect("copy the server");
+        std::fs::set_permissions(&bin, open).expect("chmod the server");
+        Sandbox { dir, bin }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
 /// A `pmm-server` child process, killed when dropped.
 pub struct Server {
     child: Child,
@@ -72,20 +101,36 @@ impl Server {
     /// ledger is open (Head answers), whatever its health says: for a
     /// ledger served read-only, which never becomes SERVING.
     pub async fn spawn_unchecked(db: &Path, args: &[&str]) -> Server {
-        Server::spawn_unchecked_as(db, args, None).await
+        Server::spawn_unchecked_as(None, db, args, None).await
     }
 
     /// [`Server::spawn_unchecked`], the server running as `user` (uid, gid)
-    /// when given (the test must be root).
-    pub async fn spawn_unchecked_as(db: &Path, args: &[&str], user: Option<(u32, u32)>) -> Server {
-        let (mut server, deadline) = Server::start(db, args, user);
+    /// when given (the test must be root), from `bin` when given (a
+    /// [`Sandbox`]'s copy, which that user can reach).
+    pub async fn spawn_unchecked_as(
+        bin: Option<&Path>,
+        db: &Path,
+        args: &[&str],
+        user: Option<(u32, u32)>,
+    ) -> Server {
+        let (mut server, deadline) = Server::start_bin(bin, db, args, user);
         server.wait_open(deadline).await;
         server
     }
 
     /// Starts the binary and waits for the address it logs.
     fn start(db: &Path, args: &[&str], user: Option<(u32, u32)>) -> (Server, Instant) {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pmm-server"));
+        Server::start_bin(None, db, args, user)
+    }
+
+    fn start_bin(
+        bin: Option<&Path>,
+        db: &Path,
+        args: &[&str],
+        user: Option<(u32, u32)>,
+    ) -> (Server, Instant) {
+        let bin = bin.unwrap_or(Path::new(env!("CARGO_BIN_EXE_pmm-server")));
+        let mut command = Command::new(bin);
         if let Some((uid, gid)) = user {
             use std::os::unix::process::CommandExt;
             // std drops the supplementary groups too.
