@@ -21,11 +21,14 @@
 //!   `pmm.db`) row by row;
 //! - [`token`]: bearer tokens, their roles and the digest the server's
 //!   tokens file lists;
+//! - [`mind`]: the `pmm-mind` header naming a call's mind, and the names
+//!   allowed;
 //!
 //! and [`TRAILER_LAST_ID`] and [`TRAILER_LAST_HASH`]: the trailers a
 //! conflict status carries, named once for the server and its clients.
 
 pub mod ledger_file;
+pub mod mind;
 pub mod py;
 pub mod token;
 

@@ -20,6 +20,7 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
 
+use crate::api::addressing::MindLayer;
 use crate::api::admission::Admission;
 use crate::api::gate::Gate;
 use crate::api::ledger::LedgerService;
@@ -323,6 +324,7 @@ async fn serve(
             .layer(trace)
             .layer(StreamCountLayer)
             .layer(auth)
+            .layer(MindLayer)
             .layer(undecodable)
             .add_service(health_service)
             .add_service(reflection_v1)

@@ -17,6 +17,7 @@ mod idempotency;
 mod ids;
 mod large_events;
 mod metrics_history;
+mod minds;
 mod projection;
 mod read;
 mod reference_ledgers;

@@ -3,6 +3,7 @@
 //! ([`respond`]), and every error into a status in one place ([`error`]).
 //! No PMM rule and no SQL lives here.
 
+pub mod addressing;
 pub mod admission;
 pub mod error;
 pub mod gate;
