@@ -41,13 +41,6 @@ async fn until_running(ledger: &mut LedgerClient<Channel>, running: u32) -> v1::
     }
 }
 
-/// The CPU the server uses over 1.5 s.
-async fn cpu_over_a_while(server: &Server) -> Duration {
-    let before = server.cpu();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    server.cpu() - before
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_chain_calls_given_up_by_their_clients_stop() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -85,7 +78,7 @@ async fn verify_chain_calls_given_up_by_their_clients_stop() {
     }
     let work = until_running(&mut ledger, 0).await;
     assert!(work.cancelled >= 2, "{work:?}");
-    let spent = cpu_over_a_while(&server).await;
+    let spent = server.cpu_during(Duration::from_millis(1500)).await;
     eprintln!("CPU in the 1.5 s after 2 aborted verifications: {spent:?}");
     assert!(
         spent < Duration::from_millis(300),
@@ -129,7 +122,7 @@ async fn verify_chain_calls_given_up_by_their_clients_stop() {
     // A full verification of 100k rows costs about 0.4 s of CPU here
     // (printed below), and two run at once: uncancelled, they would pass
     // the bound.
-    let spent = cpu_over_a_while(&server).await;
+    let spent = server.cpu_during(Duration::from_millis(1500)).await;
     eprintln!("CPU in the 1.5 s after {storm_calls} verifications with a 1 ms deadline: {spent:?}");
     assert!(
         spent < Duration::from_millis(300),

@@ -94,9 +94,7 @@ async fn append(server: &Server, writers: usize, total: usize, bytes: usize) {
 async fn settle(server: &Server) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while std::time::Instant::now() < deadline {
-        let before = server.cpu();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        if server.cpu() - before < Duration::from_millis(30) {
+        if server.cpu_during(Duration::from_millis(300)).await < Duration::from_millis(30) {
             return;
         }
     }

@@ -253,6 +253,13 @@ impl Server {
         Duration::from_millis(ticks * 1000 / per_second)
     }
 
+    /// CPU time the server uses while the caller waits `wait`.
+    pub async fn cpu_during(&self, wait: Duration) -> Duration {
+        let before = self.cpu();
+        tokio::time::sleep(wait).await;
+        self.cpu().saturating_sub(before)
+    }
+
     /// A line of `/proc/PID/status` in kB (`VmRSS`, `VmHWM`).
     pub fn status_kb(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).expect("status");
