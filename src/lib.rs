@@ -60,7 +60,11 @@ pub mod v1 {
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("pmm_v1_descriptor");
 
     /// Fully qualified names of the public services, as reflection lists them.
-    pub const SERVICE_NAMES: [&str; 2] = [ledger_server::SERVICE_NAME, mind_server::SERVICE_NAME];
+    pub const SERVICE_NAMES: [&str; 3] = [
+        ledger_server::SERVICE_NAME,
+        mind_server::SERVICE_NAME,
+        minds_server::SERVICE_NAME,
+    ];
 }
 
 #[cfg(test)]
@@ -79,7 +83,10 @@ mod tests {
         assert!(contains(fds, b"pmm/v1/mind.proto"));
         // Source info is kept, so reflection clients can show the docs.
         assert!(contains(fds, b"Optimistic concurrency"));
-        assert_eq!(v1::SERVICE_NAMES, ["pmm.v1.Ledger", "pmm.v1.Mind"]);
+        assert_eq!(
+            v1::SERVICE_NAMES,
+            ["pmm.v1.Ledger", "pmm.v1.Mind", "pmm.v1.Minds"]
+        );
     }
 
     #[test]

@@ -42,6 +42,11 @@ const RULES: &[(&str, Access)] = &[
     ("/pmm.v1.Mind/GetContext", READER),
     ("/pmm.v1.Mind/Embed", READER),
     ("/pmm.v1.Mind/Search", READER),
+    ("/pmm.v1.Minds/CreateMind", ADMIN),
+    ("/pmm.v1.Minds/GetMind", ADMIN),
+    ("/pmm.v1.Minds/ListMinds", ADMIN),
+    ("/pmm.v1.Minds/DeleteMind", ADMIN),
+    ("/pmm.v1.Minds/BackupMind", ADMIN),
 ];
 
 /// What a path not in [`RULES`] needs.
@@ -81,11 +86,12 @@ mod tests {
         assert_eq!(access("/pmm.v1.Ledger/Import"), ADMIN);
         assert_eq!(access("/pmm.v1.Ledger/Subscribe"), READER);
         assert_eq!(access("/pmm.v1.Mind/Search"), READER);
+        assert_eq!(access("/pmm.v1.Minds/ListMinds"), ADMIN);
     }
 
     #[test]
     fn an_unlisted_path_needs_admin() {
-        assert_eq!(access("/pmm.v1.Minds/DeleteMind"), ADMIN);
+        assert_eq!(access("/pmm.v1.Minds/Restore"), ADMIN);
         assert_eq!(access("/pmm.v1.Ledger/Append2"), ADMIN);
         assert_eq!(access("/pmm.v1.Ledger/"), ADMIN);
         assert_eq!(access(""), ADMIN);
