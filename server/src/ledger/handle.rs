@@ -215,6 +215,7 @@ impl Ledger {
             snapshot_path,
             Arc::clone(&published),
             config.snapshot_every,
+            from_snapshot,
             Arc::clone(&found_fault),
         );
         let sink = {
@@ -225,7 +226,8 @@ impl Ledger {
             })
         };
         // Many rows folded: the next open should not fold them again.
-        if config.snapshot_every > 0 && rebuild.events >= config.snapshot_every {
+        let many = config.snapshot_every > 0 && rebuild.events >= config.snapshot_every;
+        if many && folded.damage.is_none() {
             saver.save_in_background();
         }
         let reverifier = Reverifier::start(

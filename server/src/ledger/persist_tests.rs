@@ -428,6 +428,11 @@ fn snapshots_are_saved_every_n_events_and_at_close() {
         assert_eq!(mode, 0o600);
     }
     assert_opens_to_a_full_rebuild(&db, Some(26));
+    // Opened from it: nothing new to save at close.
+    assert_eq!(
+        open(&db, 0).save_snapshot().expect("save"),
+        SaveOutcome::UpToDate { last_id: 26 }
+    );
 }
 
 /// Nothing is saved of an empty ledger or of a broken chain.

@@ -43,10 +43,12 @@ struct Inner {
 }
 
 impl Saver {
+    /// `saved`: the last id the file already covers (0 for none).
     pub fn new(
         path: PathBuf,
         published: Arc<Published>,
         every: u64,
+        saved: i64,
         found_fault: Arc<OnceLock<ChainFault>>,
     ) -> Self {
         Saver(Arc::new(Inner {
@@ -55,7 +57,7 @@ impl Saver {
             every,
             since: AtomicU64::new(0),
             in_flight: AtomicBool::new(false),
-            written: Mutex::new(0),
+            written: Mutex::new(saved),
             found_fault,
         }))
     }
