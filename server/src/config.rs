@@ -323,3 +323,20 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     }
     humantime::parse_duration(text).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn verify_every_reads_durations_and_zero() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("6h"), Ok(Duration::from_secs(6 * 3600)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("soon").is_err());
+        let defaults = Config::for_db("pmm.db");
+        assert_eq!(defaults.verify_every, Duration::from_secs(24 * 3600));
+        assert_eq!(defaults.snapshot_every, 10_000);
+    }
+}

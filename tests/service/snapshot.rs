@@ -15,6 +15,14 @@ fn snapshot_path(db: &Path) -> PathBuf {
     PathBuf::from(path)
 }
 
+/// The id the snapshot file covers, if it holds a whole snapshot.
+fn saved_id(path: &Path) -> Option<i64> {
+    let bytes = std::fs::read(path).ok()?;
+    pmm_server::ledger::persist::decode(&bytes)
+        .ok()
+        .map(|s| s.head.last_id)
+}
+
 /// The views a reader sees (context, metrics with diagnosis, projection).
 async fn views(server: &mut TestServer) -> Vec<String> {
     let context = server
@@ -72,28 +80,27 @@ async fn a_restart_starts_from_the_snapshot_and_serves_the_same_views() {
             r#"{"name": "Echo", "confidence": 0.93}"#,
         ),
     ];
-    for i in 0..10 {
+    let event = |i: usize| {
         let (kind, content, meta) = kinds[i % kinds.len()];
-        server
-            .append_batch(vec![input(kind, &format!("{content} {i}"), meta)])
-            .await;
-    }
+        input(kind, &format!("{content} {i}"), meta)
+    };
+    // One request of N events: one save, at id 4 (none in flight after it).
+    server.append_batch((0..4).map(event).collect()).await;
     let path = snapshot_path(&server.db);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !path.exists() {
-        assert!(Instant::now() < deadline, "no snapshot saved");
+    while saved_id(&path) != Some(4) {
+        assert!(Instant::now() < deadline, "no snapshot saved at id 4");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    // Let a save in flight finish (the file is renamed into place whole).
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Fewer than N more: not saved.
+    for i in 4..6 {
+        server.append_batch(vec![event(i)]).await;
+    }
     let before = views(&mut server).await;
 
     server.restart().await;
     let folded = server.stats().await.rebuild_events;
-    assert!(
-        folded < 10,
-        "the restart folded {folded} rows: no snapshot used"
-    );
+    assert_eq!(folded, 2, "the restart folds the rows after the snapshot");
     assert_eq!(views(&mut server).await, before);
 
     // A damaged snapshot: ignored, every row folded, the same views.
@@ -102,12 +109,12 @@ async fn a_restart_starts_from_the_snapshot_and_serves_the_same_views() {
     bytes[middle] ^= 0x01;
     std::fs::write(&path, &bytes).expect("damage");
     server.restart().await;
-    assert_eq!(server.stats().await.rebuild_events, 10);
+    assert_eq!(server.stats().await.rebuild_events, 6);
     assert_eq!(views(&mut server).await, before);
 
     // Appends go on from the snapshot's head.
     server.restart().await;
     let id = server.append("user", "after", "{}").await;
-    assert_eq!(id, 11);
+    assert_eq!(id, 7);
     assert!(server.verify().await.ok);
 }
