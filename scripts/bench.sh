@@ -67,7 +67,8 @@ RUN="$OUT/run-$EVENTS.db"
 fresh_copy() {
     # The anchor too: the last run's head anchor names rows this copy does
     # not have, and the server would (rightly) refuse to write it.
-    rm -f "$RUN" "$RUN-wal" "$RUN-shm" "$RUN-anchor"
+    # And the fold snapshot: the cold start measured is a full rebuild.
+    rm -f "$RUN" "$RUN-wal" "$RUN-shm" "$RUN-anchor" "$RUN-snapshot"
     cp "$LEDGER" "$RUN"
     if [ -e "$LEDGER-wal" ]; then cp "$LEDGER-wal" "$RUN-wal"; fi
     # Written back now, so that flushing the copy's dirty pages does not

@@ -65,6 +65,39 @@ fn outputs_match_every_fixture_at_every_checkpoint() {
     );
 }
 
+/// A fold snapshot at every checkpoint, read back, plus the rows after it
+/// equals a full rebuild (from `events.jsonl` and from `pmm.db`).
+#[test]
+fn snapshot_then_replay_equals_a_full_rebuild_at_every_checkpoint() {
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for case in fixture_cases() {
+        let expected = read_json(&case.join("expected.json"));
+        let mut cuts: Vec<i64> = expected_outputs(&expected)
+            .iter()
+            .filter_map(|o| o["after_id"].as_i64())
+            .collect();
+        cuts.push(1);
+        for source in case_sources(&case) {
+            let events = load_events(&source);
+            let (diffs, n) = common::snapshot::snapshot_replay_differences(
+                &events,
+                &cuts,
+                &source.display().to_string(),
+            );
+            failures.extend(diffs);
+            compared += n;
+        }
+    }
+    assert!(compared > 0);
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn embeddings_and_cosines_match_every_fixture() {
     let mut failures = Vec::new();

@@ -138,3 +138,47 @@ fn rust_folds_equal_the_python_spec_on_generated_ledgers() {
         failures[0]
     );
 }
+
+/// Writes one generated ledger per profile to `dir`, printing each path.
+const GENERATE: &str = r#"
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import pmm_workload
+out_dir, n = sys.argv[2], int(sys.argv[3])
+for profile in sys.argv[4].split(","):
+    path = f"{out_dir}/{profile}.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in pmm_workload.chain(pmm_workload.generate(n, 7, profile, 0.5)):
+            fh.write(json.dumps(row) + "\n")
+    print(path)
+"#;
+
+/// On generated ledgers of every profile: a fold snapshot at a few cuts,
+/// read back, plus the rows after it equals a full rebuild.
+#[test]
+fn snapshot_then_replay_equals_a_full_rebuild_on_generated_ledgers() {
+    let n = env_usize("PMM_DIFF_EVENTS", 1500) as i64;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(GENERATE)
+        .arg(spec_dir())
+        .arg(dir.path())
+        .arg(n.to_string())
+        .arg(PROFILES.join(","))
+        .stdin(Stdio::null())
+        .output()
+        .expect("python3 must be installed for the differential test");
+    assert!(output.status.success(), "the generator failed: {output:?}");
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for path in String::from_utf8_lossy(&output.stdout).lines() {
+        let events = load_events(Path::new(path));
+        let cuts = [1, 200, 999, 1000, n / 2, n - 1, n];
+        let (diffs, k) = common::snapshot::snapshot_replay_differences(&events, &cuts, path);
+        failures.extend(diffs);
+        compared += k;
+    }
+    assert!(compared >= PROFILES.len() * 5, "compared {compared} cuts");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -203,7 +203,7 @@ pub struct ChainFault {
 
 /// Verifies rows one at a time in id order (SPEC §1 `verify_chain`), so a
 /// ledger of any length is checked without holding it in memory.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChainVerifier {
     prev_hash: Option<String>,
     checked: u64,

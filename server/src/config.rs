@@ -146,6 +146,17 @@ pub struct Config {
     #[arg(long, env = "PMM_VERIFY_FOLDS_EVERY", default_value_t = 0)]
     pub verify_folds_every: u64,
 
+    /// Save the fold snapshot (`pmm.db-snapshot`, what opening starts from)
+    /// every N appended events, in the background (0 = only at close).
+    #[arg(long, env = "PMM_SNAPSHOT_EVERY", default_value_t = 10_000)]
+    pub snapshot_every: u64,
+
+    /// Verify the whole stored chain in the background this often, e.g.
+    /// `6h`, `30m` (`0` = never): rows before the fold snapshot are not
+    /// verified at open.
+    #[arg(long, env = "PMM_VERIFY_EVERY", default_value = "24h", value_parser = parse_duration)]
+    pub verify_every: std::time::Duration,
+
     /// Most concurrent streams (calls) per HTTP/2 connection; a client
     /// opening more waits for one to end.
     #[arg(long, env = "PMM_MAX_CONCURRENT_STREAMS", default_value_t = 256)]
@@ -355,6 +366,33 @@ impl Config {
             verify_folds_every: self.verify_folds_every,
             accept_anchor: self.accept_anchor,
             subscribers: Default::default(),
+            snapshot_every: self.snapshot_every,
+            verify_every: self.verify_every,
         }
+    }
+}
+
+/// A duration as `humantime` reads it (`6h`, `30m`, `1h 30m`), or `0`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    if text.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    humantime::parse_duration(text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::*;
+
+    #[test]
+    fn verify_every_reads_durations_and_zero() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("6h"), Ok(Duration::from_secs(6 * 3600)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("soon").is_err());
+        let defaults = Config::for_db("pmm.db");
+        assert_eq!(defaults.verify_every, Duration::from_secs(24 * 3600));
+        assert_eq!(defaults.snapshot_every, 10_000);
     }
 }

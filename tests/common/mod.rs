@@ -4,6 +4,7 @@
 
 pub mod security;
 pub mod server;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 

@@ -26,6 +26,7 @@ mod safe_defaults;
 mod search;
 mod security_tls;
 mod security_tokens;
+mod snapshot;
 mod startup;
 mod stats;
 mod subscribe;

@@ -445,6 +445,10 @@ async fn concurrent_calls_for_a_closed_mind_share_one_opening() {
     }
     let after = stats_of(&mut s, "default").await.minds_opened;
     assert_eq!(after - before, 1, "one opening for sixteen calls");
+    // Closed with its fold snapshot saved, it opened from it: no row folded
+    // again.
+    let reopened = stats_of(&mut s, "a").await;
+    assert_eq!((reopened.event_count, reopened.rebuild_events), (1, 0));
 }
 
 #[tokio::test]

@@ -1,13 +1,15 @@
 //! [`Ledger`]: one open ledger — its store, its sequencer, the published
 //! snapshot, the subscription hub and the caches — and everything a caller
-//! may ask of it. Opening folds every stored row (see [`super::replay`]).
+//! may ask of it. Opening folds the stored rows after the fold snapshot
+//! (`pmm.db-snapshot`, see [`super::persist`]), or every row without one
+//! (see [`super::replay`]).
 //!
 //! Methods that read SQLite or replay rows block: call them off the async
 //! runtime.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -20,7 +22,10 @@ use super::condition::{Condition, ConditionCell};
 use super::head::Head;
 use super::history::{self, History, HistoryError, HistoryQuery};
 use super::hub::{self, Ending, Hub, HubError, HubLimits};
+use super::persist::{self, SaveError};
 use super::replay::{self, Progress, ReplayError, Verification};
+use super::reverify::Reverifier;
+use super::saver::{SaveOutcome, Saver};
 use super::search::{self, SearchQuery, SearchResult};
 use super::sequencer::{
     AppendBatch, AppendOutcome, ImportBatch, ImportOutcome, Sequencer, SequencerOptions,
@@ -63,6 +68,12 @@ pub struct LedgerConfig {
     pub accept_anchor: bool,
     /// Open subscriptions, counted across every ledger that shares this.
     pub subscribers: Arc<AtomicUsize>,
+    /// Save the fold snapshot every N appended events (0 = only when asked,
+    /// at close).
+    pub snapshot_every: u64,
+    /// Verify the whole stored chain in the background this often (zero =
+    /// never).
+    pub verify_every: Duration,
 }
 
 /// Why a ledger could not be opened.
@@ -95,8 +106,11 @@ pub enum AsOfError {
 /// Figures of the start-up rebuild.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RebuildStats {
+    /// Rows folded at open (those after the fold snapshot, if one was used).
     pub events: u64,
     pub duration: Duration,
+    /// The last id of the fold snapshot opening started from.
+    pub from_snapshot: Option<i64>,
 }
 
 /// What Stats reports of one ledger.
@@ -133,31 +147,41 @@ pub struct Ledger {
     rebuild: RebuildStats,
     opened_at: Instant,
     condition: ConditionCell,
+    saver: Saver,
+    /// A broken chain found after open (by the periodic verification).
+    found_fault: Arc<OnceLock<crate::chain::ChainFault>>,
+    reverifier: Option<Reverifier>,
     _checkpointer: Checkpointer,
 }
 
 impl Ledger {
-    /// Opens (or creates) the ledger, folds every stored row into fresh
-    /// state, and starts the sequencer. Blocking.
+    /// Opens (or creates) the ledger, folds the stored rows into fresh
+    /// state (those after the fold snapshot when it can be used), and
+    /// starts the sequencer. Blocking.
     pub fn open(config: LedgerConfig, progress: &Progress) -> Result<Ledger, OpenError> {
         let opened_at = Instant::now();
         let conn = write::open_connection(&config.path, config.durability)?;
         let read_only = write::unwritable(&conn, &config.path);
         let store = Store::open_pool(&config.path, config.read_pool)?;
         let rebuild_start = Instant::now();
-        let folded = replay::rebuild(
-            &store,
-            config.tail,
-            i64::MAX,
-            Some(progress),
-            &Cancel::never(),
-        )?;
+        let snapshot_path = persist::path_for(&config.path);
+        let start =
+            persist::load(&snapshot_path, &store, config.tail).unwrap_or_else(|| Snapshot {
+                head: Head::default(),
+                state: crate::rules::State::new(config.tail),
+            });
+        let (from_snapshot, skipped) = (start.head.last_id, start.head.count);
+        let folded =
+            replay::rebuild_after(&store, start, i64::MAX, Some(progress), &Cancel::never())?;
         let rebuild = RebuildStats {
-            events: folded.head.count,
+            events: folded.head.count - skipped,
             duration: rebuild_start.elapsed(),
+            from_snapshot: (from_snapshot > 0).then_some(from_snapshot),
         };
         tracing::info!(
             events = folded.head.count,
+            folded = rebuild.events,
+            from_snapshot,
             last_id = folded.head.last_id,
             millis = rebuild.duration.as_millis() as u64,
             chain_ok = folded.state.chain.ok(),
@@ -199,17 +223,44 @@ impl Ledger {
             folded.head.last_id,
             Arc::clone(&config.subscribers),
         );
+        let found_fault = Arc::new(OnceLock::new());
+        let saver = Saver::new(
+            snapshot_path,
+            Arc::clone(&published),
+            config.snapshot_every,
+            from_snapshot,
+            Arc::clone(&found_fault),
+        );
+        let sink = {
+            let (hub_sink, saver) = (hub.sink(), saver.clone());
+            Box::new(move |rows: &[Arc<Event>]| {
+                hub_sink(rows);
+                saver.note(rows.len());
+            })
+        };
+        // Many rows folded: the next open should not fold them again.
+        let many = config.snapshot_every > 0 && rebuild.events >= config.snapshot_every;
+        if many && folded.damage.is_none() {
+            saver.save_in_background();
+        }
+        let reverifier = Reverifier::start(
+            config.verify_every,
+            store.clone(),
+            Arc::clone(&published),
+            Arc::clone(&found_fault),
+        );
         let sequencer = Sequencer::start(
             conn,
             folded,
             Arc::clone(&published),
-            hub.sink(),
+            sink,
             SequencerOptions {
                 durability: config.durability,
                 queue: config.write_queue,
                 verify_folds_every: config.verify_folds_every,
                 store: store.clone(),
                 condition: condition.clone(),
+                found_fault: Arc::clone(&found_fault),
             },
         );
         Ok(Ledger {
@@ -222,6 +273,9 @@ impl Ledger {
             rebuild,
             opened_at,
             condition,
+            saver,
+            found_fault,
+            reverifier,
             _checkpointer: checkpointer,
         })
     }
@@ -463,7 +517,7 @@ impl Ledger {
             commits: load(&writer.commits),
             subscribers: self.hub.subscriber_count(),
             live_window: self.hub.window_size(),
-            chain_fault: self.snapshot().state.chain.fault().cloned(),
+            chain_fault: self.chain_fault(),
             condition: self.condition.get(),
             durability: self.config.durability,
         })
@@ -474,10 +528,13 @@ impl Ledger {
         &self.sequencer.stats
     }
 
-    /// Ends subscriptions (with the error `ending` gives); the sequencer
-    /// finishes what it has queued.
+    /// Ends subscriptions (with the error `ending` gives) and the periodic
+    /// verification; the sequencer finishes what it has queued.
     pub fn end_subscriptions(&self, ending: Ending) {
         self.hub.end(ending);
+        if let Some(reverifier) = &self.reverifier {
+            reverifier.stop();
+        }
     }
 
     /// An estimate of the memory this open ledger holds, in bytes: a fixed
@@ -488,6 +545,30 @@ impl Ledger {
         let (_, live_window) = self.hub.window_size();
         let tail = self.published.snapshot().state.tail.bytes();
         OPEN_LEDGER_BYTES + (live_window + tail) as u64 + self.caches.bytes()
+    }
+
+    /// The first row where the chain breaks, found at open, by the writer
+    /// or by the periodic verification.
+    pub fn chain_fault(&self) -> Option<crate::chain::ChainFault> {
+        let snapshot = self.snapshot();
+        snapshot
+            .state
+            .chain
+            .fault()
+            .or(self.found_fault.get())
+            .cloned()
+    }
+
+    /// Saves the fold snapshot of the current head (blocking), so that the
+    /// next open folds only what is written after it. Call it when closing
+    /// the ledger, after [`Ledger::stop_writer`].
+    pub fn save_snapshot(&self) -> Result<SaveOutcome, SaveError> {
+        self.saver.save_now()
+    }
+
+    /// The fold snapshot's saver (tests).
+    pub fn saver(&self) -> &Saver {
+        &self.saver
     }
 
     /// Refuses new writes and waits for what is queued to be written.

@@ -3,7 +3,7 @@
 use crate::event::Event;
 
 /// The last row of the ledger.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Head {
     /// 0 when the ledger is empty.
     pub last_id: i64,

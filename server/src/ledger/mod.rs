@@ -10,6 +10,9 @@
 //! - [`breakdown`]: a context block's size section by section (tokens of
 //!   a real tokenizer), cached with the block;
 //! - [`snapshot`]: the published, immutable derived state;
+//! - [`persist`], [`saver`]: the fold snapshot file (`pmm.db-snapshot`)
+//!   that opening starts from, and when it is saved;
+//! - [`reverify`]: the periodic background verification of the chain;
 //! - [`hub`]: subscriptions (catch-up from SQLite, then live);
 //! - [`head`], [`views`], [`search`], [`caches`]: the head, the cached
 //!   read-outs, search, and the caches by key.
@@ -26,7 +29,10 @@ pub mod handle;
 pub mod head;
 pub mod history;
 pub mod hub;
+pub mod persist;
 pub mod replay;
+pub mod reverify;
+pub mod saver;
 pub mod search;
 pub mod sequencer;
 pub mod snapshot;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::cancel::Cancel;
 use super::head::Head;
 use super::sequencer::Folded;
+use super::snapshot::Snapshot;
 use crate::chain::{CanonicalError, ChainFaultReason, ChainVerifier};
 use crate::event::Event;
 use crate::rules::{ChainStatus, Fold, State, TailLimits};
@@ -47,17 +48,43 @@ pub fn rebuild(
     progress: Option<&Progress>,
     cancel: &Cancel,
 ) -> Result<Folded, ReplayError> {
+    let start = Snapshot {
+        head: Head::default(),
+        state: State::new(tail),
+    };
+    rebuild_after(store, start, up_to, progress, cancel)
+}
+
+/// [`rebuild`] from a snapshot: folds the stored rows after it, up to
+/// `up_to`, verifying their chain from the snapshot's last row on.
+pub fn rebuild_after(
+    store: &Store,
+    start: Snapshot,
+    up_to: i64,
+    progress: Option<&Progress>,
+    cancel: &Cancel,
+) -> Result<Folded, ReplayError> {
     if let Some(p) = progress {
         p.total.store(store.count()?, Ordering::Relaxed);
+        p.folded.store(start.head.count, Ordering::Relaxed);
     }
+    let Snapshot { head, mut state } = start;
+    let chain = std::mem::take(&mut state.chain);
+    let after = head.last_id;
     let mut folder = Folder {
-        state: State::new(tail),
-        head: Head::default(),
+        state,
+        head,
         progress,
     };
-    let streamed = stream_parsed(store, up_to, Check::MetaAndChain, cancel, |events| {
-        folder.fold(events)
-    })?;
+    let streamed = stream_parsed_from(
+        store,
+        after,
+        chain,
+        up_to,
+        Check::MetaAndChain,
+        cancel,
+        |events| folder.fold(events),
+    )?;
     let Folder {
         mut state, head, ..
     } = folder;
@@ -114,6 +141,21 @@ pub fn stream_parsed(
     up_to: i64,
     check: Check,
     cancel: &Cancel,
+    fold: impl FnMut(Vec<Arc<Event>>),
+) -> Result<Streamed, ReplayError> {
+    let chain = ChainStatus::default();
+    stream_parsed_from(store, i64::MIN, chain, up_to, check, cancel, fold)
+}
+
+/// [`stream_parsed`] over the rows after id `after` only, the chain
+/// continuing from `chain` (the status up to `after`).
+pub fn stream_parsed_from(
+    store: &Store,
+    after: i64,
+    chain: ChainStatus,
+    up_to: i64,
+    check: Check,
+    cancel: &Cancel,
     mut fold: impl FnMut(Vec<Arc<Event>>),
 ) -> Result<Streamed, ReplayError> {
     let (rows_out, rows_in) = std::sync::mpsc::sync_channel::<Vec<Event>>(8);
@@ -123,7 +165,7 @@ pub fn stream_parsed(
     let parser = std::thread::Builder::new()
         .name("pmm-verify".into())
         .spawn(move || {
-            let mut chain = ChainStatus::default();
+            let mut chain = chain;
             let verify = check == Check::MetaAndChain;
             for rows in rows_in {
                 let events = parse_and_chain(rows, verify.then_some(&mut chain));
@@ -139,8 +181,8 @@ pub fn stream_parsed(
         })?;
 
     let mut batch = Vec::with_capacity(REBUILD_BATCH);
-    let mut last_read = 0;
-    let read = store.for_each(i64::MIN, up_to, |row| {
+    let mut last_read = after.max(0);
+    let read = store.for_each(after.saturating_add(1), up_to, |row| {
         last_read = row.id;
         batch.push(row);
         if batch.len() == REBUILD_BATCH {

@@ -176,12 +176,16 @@ impl Lifecycle<String, OpenMind> for Closer {
 }
 
 /// Closes a ledger nobody else holds: ends its subscriptions, writes what
-/// is queued, and drops it off the runtime (dropping joins its threads).
+/// is queued, saves its fold snapshot (the next open folds only what comes
+/// after), and drops it off the runtime (dropping joins its threads).
 async fn close(name: &str, ledger: Arc<Ledger>, ending: Ending) {
     ledger.end_subscriptions(ending);
     ledger.stop_writer().await;
     let name = name.to_string();
     let dropped = tokio::task::spawn_blocking(move || {
+        if let Err(e) = ledger.save_snapshot() {
+            tracing::warn!(mind = %name, "fold snapshot not saved at close: {e}");
+        }
         drop(ledger);
         name
     })

@@ -76,14 +76,14 @@ pub enum ContextError {
 }
 
 /// A reflection as the block shows it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct ReflectionLine {
     ts: String,
     text: String,
 }
 
 /// The newest reflections, already shortened.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Reflections {
     newest: Vector<ReflectionLine>,
 }
@@ -104,7 +104,7 @@ impl Fold for Reflections {
 }
 
 /// Everything a context block shows, folded from one sequence of events.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ContextFolds {
     pub projection: Projection,
     pub metrics: Metrics,
@@ -130,7 +130,7 @@ impl ContextFolds {
 
 /// How many of the last rows a [`TailWindow`] keeps: at most `rows` rows
 /// and `bytes` bytes of their texts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TailLimits {
     pub rows: usize,
     pub bytes: usize,
@@ -150,9 +150,10 @@ impl TailLimits {
 /// by bytes, so that large events cannot make it hold much memory; a tail
 /// longer than the rows held is folded with the older rows read from
 /// storage by the caller ([`TailWindow::fold_last_after`]).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TailWindow {
     limits: TailLimits,
+    #[serde(with = "super::persisted::rows")]
     rows: Vector<Arc<Event>>,
     bytes: usize,
     /// Whether a row ever left the window (otherwise it holds every row).

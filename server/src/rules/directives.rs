@@ -15,7 +15,7 @@ pub const RECENT_WINDOW: usize = 200;
 pub const ACTIVE_TOP: usize = 7;
 
 /// One distinct directive (by normalised content, case-sensitive).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Directive {
     pub content: String,
     pub first_seen_ts: String,
@@ -24,6 +24,7 @@ pub struct Directive {
     pub last_seen_id: i64,
     pub seen_count: u64,
     pub sources: OrdSet<String>,
+    #[serde(with = "super::persisted::opt_number")]
     pub last_origin_eid: Option<Number>,
     /// Occurrences among the last [`RECENT_WINDOW`] directive events.
     pub recent_hits: u64,
@@ -72,7 +73,7 @@ impl Directive {
 }
 
 /// The directives fold.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Directives {
     records: HashMap<String, Directive>,
     /// Contents by (first_seen_ts as text, first_seen_id).

@@ -29,7 +29,7 @@ const OPEN_TRAIT_MULTIPLIER: f64 = 1.0;
 const CLOSE_TRAIT_MULTIPLIER: f64 = 1.0;
 
 /// An `identity_adopt` as the diagnosis reports it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Adoption {
     pub tick: u64,
     pub name: String,
@@ -38,7 +38,7 @@ pub struct Adoption {
 }
 
 /// The IAS/GAS fold state after the last event, before the final feedback.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     ias: f64,
     gas: f64,

@@ -9,6 +9,7 @@ pub mod context;
 pub mod directives;
 pub mod embedding;
 pub mod metrics;
+pub mod persisted;
 pub mod projection;
 pub mod stage;
 pub mod value;
@@ -75,9 +76,12 @@ pub const OUTPUT_BLOCKS: [(&str, ContextParams, Option<usize>); 4] = [
 ];
 
 /// Whether the hash chain verifies so far, and where it first failed.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ChainStatus {
     verifier: ChainVerifier,
+    /// Not persisted: a fold snapshot is only saved of a chain that
+    /// verifies (`ledger/persist.rs`).
+    #[serde(skip)]
     fault: Option<ChainFault>,
 }
 
@@ -123,7 +127,7 @@ impl Fold for ChainStatus {
 }
 
 /// Every fold of one ledger, kept current event by event.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct State {
     /// Projection, metrics, stage and reflections of the whole ledger.
     pub whole: ContextFolds,

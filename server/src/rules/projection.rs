@@ -46,18 +46,22 @@ fn trait_index(key: &str) -> Option<usize> {
 }
 
 /// An open commitment: the opening event's meta (plus `snoozed_until`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct OpenCommitment {
     /// Insertion order among open commitments (kept when re-opened in place).
     pub seq: u64,
+    #[serde(with = "super::persisted::value")]
     pub cid: Value,
+    #[serde(with = "super::persisted::arc_map")]
     pub entry: Arc<Map<String, Value>>,
 }
 
 /// An expired commitment: `{text, expired_at, reason}`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct ExpiredCommitment {
+    #[serde(with = "super::persisted::value")]
     cid: Value,
+    #[serde(with = "super::persisted::arc_value")]
     record: Arc<Value>,
 }
 
@@ -74,9 +78,10 @@ pub struct ProjectionPage {
 
 /// The projection fold. `strict` bounds trait deltas and turns the
 /// invariant breaches into errors (SPEC §2).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Projection {
     strict: bool,
+    #[serde(with = "super::persisted::opt_value")]
     name: Option<Value>,
     traits: [f64; 5],
     open: HashMap<String, OpenCommitment>,
@@ -90,6 +95,7 @@ pub struct Projection {
     evidence_seen: HashSet<(String, String)>,
     identity_adopted: bool,
     last_eid: Option<i64>,
+    #[serde(with = "super::persisted::values")]
     warnings: Vector<Value>,
     /// Strict mode only: the error that stopped the fold.
     failure: Option<String>,

@@ -20,15 +20,17 @@ pub struct TelemetryError {
     pub value: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Point {
     id: i64,
+    #[serde(with = "super::persisted::value")]
     ias: Value,
+    #[serde(with = "super::persisted::value")]
     gas: Value,
 }
 
 /// The last telemetry points of ticks and of reflections.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct StageFold {
     ticks: Vector<Point>,
     reflections: Vector<Point>,

@@ -5,13 +5,14 @@
 
 use std::iter;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::job::{Job, Planned};
 use super::plan::{plan, Ground};
 use super::{Folded, RowSink, SequencerOptions, SequencerStats, WriteError};
+use crate::chain::ChainFault;
 use crate::ledger::condition::ConditionCell;
 use crate::ledger::head::Head;
 use crate::ledger::snapshot::Published;
@@ -37,6 +38,7 @@ pub(super) struct Core {
     durability: Durability,
     /// Whether the ledger may be written; storage errors may worsen it.
     condition: ConditionCell,
+    found_fault: Arc<OnceLock<ChainFault>>,
 }
 
 /// The check mode: incremental state against a rebuild from SQLite.
@@ -81,6 +83,7 @@ impl Writer {
                 check: FoldCheck::new(options.verify_folds_every, options.store),
                 durability: options.durability,
                 condition: options.condition,
+                found_fault: options.found_fault,
             },
         }
     }
@@ -131,7 +134,7 @@ impl Writer {
         for job in pending.by_ref() {
             let ground = Ground {
                 head: &head,
-                chain_fault: core.state.chain.fault(),
+                chain_fault: core.state.chain.fault().or(core.found_fault.get()),
             };
             let Some(planned) = plan(&tx, &ground, job) else {
                 continue;

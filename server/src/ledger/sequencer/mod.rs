@@ -29,7 +29,7 @@ mod tests;
 
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::Connection;
 use serde_json::Value;
@@ -198,6 +198,9 @@ pub struct SequencerOptions {
     pub store: Store,
     /// Whether the ledger may be written (read-only, damaged, anchor).
     pub condition: ConditionCell,
+    /// A broken chain found after open by the periodic verification
+    /// (`ledger/reverify.rs`): refused like one found at open.
+    pub found_fault: Arc<OnceLock<ChainFault>>,
 }
 
 /// The state a sequencer starts from: every stored row folded.

@@ -52,6 +52,7 @@ fn fixture() -> Fixture {
                 .extend(rows.iter().map(|ev| ev.id))
         }),
         SequencerOptions {
+            found_fault: Default::default(),
             durability: Durability::Normal,
             queue: 64,
             verify_folds_every: 0,
