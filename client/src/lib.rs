@@ -37,7 +37,7 @@ pub mod subscribe;
 pub mod types;
 
 pub use client::{Client, ConnectOptions, DEFAULT_ADDR};
-pub use connect::{KeepAlive, TlsOptions, Token};
+pub use connect::{KeepAlive, MindHeader, TlsOptions, Token};
 pub use error::{ClientError, ConflictHead};
 pub use options::{
     AppendOptions, ContextOptions, ExportOptions, HistoryOptions, ImportMode, MetricsOptions,
