@@ -188,7 +188,7 @@ pub enum MindsCommand {
         /// The mind's name.
         name: String,
         /// The file to write, relative to the server's backup directory
-        /// (default: NAME/<UTC time>.db).
+        /// (default: `NAME/<UTC time>.db`).
         #[arg(long, value_name = "REL")]
         path: Option<String>,
     },
