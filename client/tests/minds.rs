@@ -231,6 +231,7 @@ async fn minds_are_created_listed_page_by_page_shown_and_deleted_with_a_confirma
     }
     let all = names(&pmm.list_all_minds(0).await.expect("list"));
     assert_eq!(all, paged);
+    assert!(all.contains(&"default".to_string()), "{all:?}");
 
     // Delete: the confirmation must repeat the name.
     let (c, message) = code(pmm.delete_mind("m2", "m3").await);
@@ -238,11 +239,11 @@ async fn minds_are_created_listed_page_by_page_shown_and_deleted_with_a_confirma
     assert_eq!(pmm.get_mind("m2").await.expect("m2 kept").name, "m2");
     let deleted = pmm.delete_mind("m2", "m2").await.expect("delete m2");
     assert!(!deleted.trash_path.is_empty());
-    assert!(
-        Path::new(&deleted.trash_path).exists()
-            || s.dir.join("minds").join(&deleted.trash_path).exists(),
-        "{deleted:?}"
-    );
+    // Moved, not erased: the folder, its ledger included, is in the trash.
+    let trash = Path::new(&deleted.trash_path);
+    assert!(trash.starts_with(s.dir.join("minds/.trash")), "{deleted:?}");
+    assert!(trash.join("pmm.db").is_file(), "{deleted:?}");
+    assert!(!s.dir.join("minds/m2").exists());
     assert_eq!(code(pmm.get_mind("m2").await).0, Code::NotFound);
     assert_eq!(
         code(pmm.mind("m2").expect("m2").head().await).0,

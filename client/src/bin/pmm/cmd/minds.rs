@@ -147,8 +147,9 @@ fn backup_text(name: &str, b: &v1::BackupMindResponse) -> String {
         format!(", last #{} {}", b.last_id, short_hash(&b.last_hash))
     };
     format!(
-        "Backed up mind {name}: {} events{last}, {} written to {} on the server.\n",
+        "Backed up mind {name}: {} event{}{last}, {} written to {} on the server.\n",
         b.events,
+        if b.events == 1 { "" } else { "s" },
         bytes(b.bytes),
         b.path
     )
