@@ -424,6 +424,18 @@ async fn cli_mind_flag_and_pmm_mind_address_one_mind() {
 
     let alice_head = s.json(&["--mind", "alice", "head"]).await;
     assert_eq!(alice_head["last_id"], 2);
+    // Stats says which mind its figures are about, and the open minds.
+    let stats = s.json(&["--mind", "alice", "stats"]).await;
+    assert_eq!(stats["mind"], "alice");
+    assert_eq!(stats["event_count"], 2);
+    assert!(stats["minds"]["open"].as_u64() >= Some(2), "{stats}");
+    let text = s.ok(&["stats"]).await;
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("mind") && l.ends_with("default")),
+        "{text}"
+    );
+    assert!(text.contains("open minds"), "{text}");
     let read = s.ok(&["read", "--mind", "alice"]).await;
     assert!(
         read.contains("via the flag") && read.contains("via PMM_MIND"),
