@@ -37,6 +37,11 @@ use crate::ledger::replay::Progress;
 /// hold one. Different minds rarely share a stripe.
 pub const NAME_LOCKS: usize = 1024;
 
+/// File descriptors an idle open mind holds: the writer's, the
+/// checkpointer's and one reader's connection, each the file and its log,
+/// and the `-shm` they share (measured: BENCHMARKS.md "Many minds").
+pub const FILES_PER_IDLE_MIND: u64 = 7;
+
 /// How often the open minds are weighed again (their windows and caches
 /// grow and shrink).
 const REWEIGH_EVERY: Duration = Duration::from_secs(2);
