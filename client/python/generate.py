@@ -3,8 +3,9 @@
 
 Runs grpc_tools.protoc (from the pinned grpcio-tools in requirements.txt; no
 system protoc) on every proto/pmm/v1/*.proto and writes ledger_pb2,
-ledger_pb2_grpc, mind_pb2, mind_pb2_grpc (with .pyi type stubs) into
-src/pmm_client/v1/, which is checked in: `pip install` needs no protoc.
+ledger_pb2_grpc, mind_pb2, mind_pb2_grpc, minds_pb2, minds_pb2_grpc (with
+.pyi type stubs) into src/pmm_client/v1/, which is checked in: `pip
+install` needs no protoc.
 
 protoc writes absolute imports (`from pmm.v1 import mind_pb2`), which would
 need a top-level `pmm` package; they are rewritten to relative ones

@@ -1,4 +1,6 @@
-//! [`Client`]: one tonic channel carrying both services, with typed methods.
+//! [`Client`]: one tonic channel carrying the three services (`Ledger`,
+//! `Mind`, and `Minds` for administration), with typed methods; a client
+//! addresses one mind ([`Client::mind`]).
 
 use std::time::Duration;
 
@@ -6,12 +8,13 @@ use futures_util::{FutureExt, Stream, StreamExt, TryStreamExt};
 use pmm::v1;
 use pmm::v1::ledger_client::LedgerClient;
 use pmm::v1::mind_client::MindClient;
+use pmm::v1::minds_client::MindsClient;
 use tonic::transport::Channel;
 
 #[cfg(test)]
 use crate::connect::normalize_addr;
 pub use crate::connect::ConnectOptions;
-use crate::connect::{address, endpoint, AuthChannel, Authorization};
+use crate::connect::{address, endpoint, AuthChannel, Authorization, MindHeader};
 use crate::error::{causes, ClientError};
 use crate::options::{
     AppendOptions, ContextOptions, ExportOptions, HistoryOptions, ImportMode, MetricsOptions,
@@ -25,13 +28,24 @@ use crate::types::{
 /// The default server address.
 pub const DEFAULT_ADDR: &str = "http://127.0.0.1:50051";
 
-/// A pmm client: the `Ledger` and `Mind` services over one channel. Cheap
-/// to clone (clones share the connection).
+/// A pmm client: the `Ledger`, `Mind` and `Minds` services over one
+/// channel. Cheap to clone (clones share the connection).
+///
+/// A client addresses one mind: the server's `default` mind as connected,
+/// another one through [`Client::mind`], which sends the `pmm-mind` header
+/// with every `Ledger` and `Mind` call (subscriptions and exports
+/// included). The `Minds` administration calls ([`Client::create_mind`],
+/// [`Client::list_minds`], …) name their mind in the request instead.
 #[derive(Debug, Clone)]
 pub struct Client {
     ledger: LedgerClient<AuthChannel>,
     mind: MindClient<AuthChannel>,
+    minds: MindsClient<AuthChannel>,
     request_timeout: Option<Duration>,
+    /// What [`Client::mind`] needs to make a client of another mind.
+    channel: Channel,
+    auth: Authorization,
+    max_message_bytes: usize,
 }
 
 impl Client {
@@ -62,17 +76,78 @@ impl Client {
     /// A client over an existing channel (its calls carry
     /// `options.token`; the channel's own settings are kept).
     pub fn from_channel(channel: Channel, options: &ConnectOptions) -> Self {
-        let max = options.max_message_bytes;
         let auth = Authorization::new(options.token.clone());
+        Self::build(
+            channel,
+            auth,
+            options.max_message_bytes,
+            options.request_timeout,
+        )
+    }
+
+    fn build(
+        channel: Channel,
+        auth: Authorization,
+        max: usize,
+        request_timeout: Option<Duration>,
+    ) -> Self {
+        // Minds calls name their mind in the request: no header.
+        let admin = auth.with_mind(None);
         Client {
             ledger: LedgerClient::with_interceptor(channel.clone(), auth.clone())
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-            mind: MindClient::with_interceptor(channel, auth)
+            mind: MindClient::with_interceptor(channel.clone(), auth.clone())
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-            request_timeout: options.request_timeout,
+            minds: MindsClient::with_interceptor(channel.clone(), admin)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+            request_timeout,
+            channel,
+            auth,
+            max_message_bytes: max,
         }
+    }
+
+    /// A client of the mind `name` on the same connection (a cheap clone):
+    /// every `Ledger` and `Mind` call it makes carries `pmm-mind: NAME`.
+    /// The name is checked first ([`pmm::mind::check_mind_name`]: 1 to 64
+    /// characters of `a-z`, `0-9`, `.`, `_`, `-`, starting with a letter or
+    /// a digit); another is [`ClientError::InvalidInput`], e.g.
+    /// `mind name "Alice": must start with a-z or 0-9`, and no call is made.
+    ///
+    /// A server that does not hold the mind answers its calls `NOT_FOUND`
+    /// (unless it creates minds on their first append); see
+    /// [`Client::create_mind`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pmm_client::ClientError> {
+    /// use pmm_client::{Client, NewEvent};
+    /// let client = Client::connect("http://127.0.0.1:50051").await?;
+    /// let alice = client.mind("alice")?;
+    /// alice.append(NewEvent::new("user", "hello, Alice")).await?;
+    /// assert_eq!(alice.mind_name(), "alice");
+    /// assert_eq!(client.mind_name(), "default"); // unchanged
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn mind(&self, name: &str) -> Result<Client, ClientError> {
+        let header = MindHeader::new(name)?;
+        Ok(Self::build(
+            self.channel.clone(),
+            self.auth.with_mind(Some(header)),
+            self.max_message_bytes,
+            self.request_timeout,
+        ))
+    }
+
+    /// The mind this client addresses: the name given to [`Client::mind`],
+    /// else [`pmm::mind::DEFAULT_MIND`] (no header is sent).
+    pub fn mind_name(&self) -> &str {
+        self.auth
+            .mind()
+            .map_or(pmm::mind::DEFAULT_MIND, MindHeader::name)
     }
 
     /// This client with another timeout for unary calls (`None` = none).
@@ -84,15 +159,21 @@ impl Client {
     }
 
     /// The generated `Ledger` stub, for calls not wrapped here (they carry
-    /// the token too).
+    /// the token and the mind header too).
     pub fn ledger(&self) -> LedgerClient<AuthChannel> {
         self.ledger.clone()
     }
 
     /// The generated `Mind` stub, for calls not wrapped here (they carry
-    /// the token too).
-    pub fn mind(&self) -> MindClient<AuthChannel> {
+    /// the token and the mind header too).
+    pub fn mind_service(&self) -> MindClient<AuthChannel> {
         self.mind.clone()
+    }
+
+    /// The generated `Minds` stub, for calls not wrapped here (they carry
+    /// the token; never the mind header, which `Minds` ignores).
+    pub fn minds_service(&self) -> MindsClient<AuthChannel> {
+        self.minds.clone()
     }
 
     fn request<T>(&self, message: T) -> tonic::Request<T> {
@@ -289,7 +370,10 @@ impl Client {
         options: &ProjectionOptions,
     ) -> Result<Projection, ClientError> {
         let message = options.to_proto();
-        let response = self.mind().get_projection(self.request(message)).await?;
+        let response = self
+            .mind_service()
+            .get_projection(self.request(message))
+            .await?;
         Projection::from_proto(response.into_inner())
     }
 
@@ -297,7 +381,7 @@ impl Client {
     pub async fn get_identity(&self, as_of_id: Option<u64>) -> Result<IdentityView, ClientError> {
         let message = v1::GetIdentityRequest { as_of_id };
         let response = self
-            .mind()
+            .mind_service()
             .get_identity(self.request(message))
             .await?
             .into_inner();
@@ -320,7 +404,10 @@ impl Client {
             active_only,
             as_of_id,
         };
-        let response = self.mind().get_directives(self.request(message)).await?;
+        let response = self
+            .mind_service()
+            .get_directives(self.request(message))
+            .await?;
         Ok(response.into_inner())
     }
 
@@ -330,7 +417,7 @@ impl Client {
         options: &MetricsOptions,
     ) -> Result<v1::GetMetricsResponse, ClientError> {
         let response = self
-            .mind()
+            .mind_service()
             .get_metrics(self.request(options.to_proto()))
             .await?;
         Ok(response.into_inner())
@@ -344,7 +431,7 @@ impl Client {
         options: &HistoryOptions,
     ) -> Result<v1::GetMetricsHistoryResponse, ClientError> {
         let response = self
-            .mind()
+            .mind_service()
             .get_metrics_history(self.request(options.to_proto()))
             .await?;
         Ok(response.into_inner())
@@ -357,7 +444,7 @@ impl Client {
         options: &ContextOptions,
     ) -> Result<v1::GetContextResponse, ClientError> {
         let response = self
-            .mind()
+            .mind_service()
             .get_context(self.request(options.to_proto()))
             .await?;
         Ok(response.into_inner())
@@ -366,7 +453,7 @@ impl Client {
     /// The embedding of a text.
     pub async fn embed(&self, text: impl Into<String>) -> Result<v1::EmbedResponse, ClientError> {
         let message = v1::EmbedRequest { text: text.into() };
-        let response = self.mind().embed(self.request(message)).await?;
+        let response = self.mind_service().embed(self.request(message)).await?;
         Ok(response.into_inner())
     }
 
@@ -381,7 +468,139 @@ impl Client {
             top_k: options.top_k,
             kinds: options.kinds.clone(),
         };
-        let response = self.mind().search(self.request(message)).await?;
+        let response = self.mind_service().search(self.request(message)).await?;
+        Ok(response.into_inner())
+    }
+}
+
+impl Client {
+    // ----- Minds (administration; the admin role) ------------------------
+
+    /// Creates the empty mind `name` (`ALREADY_EXISTS` if it exists;
+    /// `FAILED_PRECONDITION` from a server serving one file, `--db`).
+    pub async fn create_mind(&self, name: impl Into<String>) -> Result<v1::MindInfo, ClientError> {
+        let message = v1::CreateMindRequest { name: name.into() };
+        let response = self
+            .minds
+            .clone()
+            .create_mind(self.request(message))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// What the mind `name` holds (`NOT_FOUND` if the server has no such
+    /// mind).
+    pub async fn get_mind(&self, name: impl Into<String>) -> Result<v1::MindInfo, ClientError> {
+        let message = v1::GetMindRequest { name: name.into() };
+        let response = self.minds.clone().get_mind(self.request(message)).await?;
+        Ok(response.into_inner())
+    }
+
+    /// One page of the minds on the server, in name order: `page_size`
+    /// names (0 = the server's default, 100; at most 1000), after the page
+    /// whose `next_page_token` is `page_token` (empty for the first page).
+    /// [`Client::list_all_minds`] follows the pages.
+    pub async fn list_minds(
+        &self,
+        page_size: u32,
+        page_token: impl Into<String>,
+    ) -> Result<v1::ListMindsResponse, ClientError> {
+        let message = v1::ListMindsRequest {
+            page_size,
+            page_token: page_token.into(),
+        };
+        let response = self.minds.clone().list_minds(self.request(message)).await?;
+        Ok(response.into_inner())
+    }
+
+    /// The pages of the minds listing, one `ListMinds` call each
+    /// (`page_size` as in [`Client::list_minds`]), following
+    /// `next_page_token` until a page has none. A server handing back a
+    /// token it already gave ends the stream with an error rather than
+    /// looping.
+    pub fn minds_pages(
+        &self,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<v1::ListMindsResponse, ClientError>> + Send + 'static {
+        let client = self.clone();
+        // State: the next token, or None when done; the tokens seen.
+        futures_util::stream::unfold(
+            (Some(String::new()), Vec::<String>::new()),
+            move |(token, mut seen)| {
+                let client = client.clone();
+                async move {
+                    let token = token?;
+                    match client.list_minds(page_size, token.clone()).await {
+                        Ok(page) => {
+                            let next = page.next_page_token.clone();
+                            if next.is_empty() {
+                                return Some((Ok(page), (None, seen)));
+                            }
+                            seen.push(token);
+                            if seen.contains(&next) {
+                                let err = ClientError::Protocol(format!(
+                                    "ListMinds gave the page token {next:?} twice"
+                                ));
+                                return Some((Err(err), (None, seen)));
+                            }
+                            Some((Ok(page), (Some(next), seen)))
+                        }
+                        Err(err) => Some((Err(err), (None, seen))),
+                    }
+                }
+            },
+        )
+    }
+
+    /// Every mind on the server, in name order, from all the pages of
+    /// [`Client::minds_pages`].
+    pub async fn list_all_minds(&self, page_size: u32) -> Result<Vec<v1::MindEntry>, ClientError> {
+        let pages: Vec<v1::ListMindsResponse> = self.minds_pages(page_size).try_collect().await?;
+        Ok(pages.into_iter().flat_map(|page| page.minds).collect())
+    }
+
+    /// Deletes the mind `name`: the server closes it (its subscriptions end
+    /// `UNAVAILABLE`, queued appends are written first) and moves its
+    /// folder to the data directory's trash. `confirm` must repeat the name
+    /// (`FAILED_PRECONDITION` otherwise, nothing deleted); `default` cannot
+    /// be deleted. Returns where the folder went, on the server.
+    pub async fn delete_mind(
+        &self,
+        name: impl Into<String>,
+        confirm: impl Into<String>,
+    ) -> Result<v1::DeleteMindResponse, ClientError> {
+        let message = v1::DeleteMindRequest {
+            name: name.into(),
+            confirm: confirm.into(),
+        };
+        let response = self
+            .minds
+            .clone()
+            .delete_mind(self.request(message))
+            .await?;
+        Ok(response.into_inner())
+    }
+
+    /// A consistent copy of the mind `name`'s ledger while it is served
+    /// (SQLite's online backup), written on the server under its
+    /// `--backup-dir`: at `path` relative to it (no `..`, not absolute), or
+    /// by default at `<name>/<UTC time>.db`. `ALREADY_EXISTS` if the file
+    /// exists. May take as long as copying the file: consider
+    /// `with_request_timeout(None)` for big minds.
+    pub async fn backup_mind(
+        &self,
+        name: impl Into<String>,
+        path: Option<String>,
+    ) -> Result<v1::BackupMindResponse, ClientError> {
+        let message = v1::BackupMindRequest {
+            name: name.into(),
+            path: path.unwrap_or_default(),
+        };
+        let response = self
+            .minds
+            .clone()
+            .backup_mind(self.request(message))
+            .await?;
         Ok(response.into_inner())
     }
 }

@@ -1,11 +1,13 @@
 //! The transport of a [`Client`](crate::Client): the endpoint (timeouts,
 //! HTTP/2 keep-alive, TLS with a CA file or the system's roots, a client
-//! certificate for mutual TLS) and the bearer token added to every call.
+//! certificate for mutual TLS) and the metadata added to every call: the
+//! bearer token and the `pmm-mind` header.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use pmm::mind::{check_mind_name, MIND_HEADER};
 use pmm::token::{AUTHORIZATION, BEARER_PREFIX};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
@@ -52,7 +54,8 @@ impl Default for ConnectOptions {
     }
 }
 
-/// A channel whose every call carries the token, if any.
+/// A channel whose every call carries the token and the mind header, if
+/// any (see [`Authorization`]).
 pub type AuthChannel = InterceptedService<Channel, Authorization>;
 
 /// A bearer token, sent as `authorization: Bearer TOKEN`. Never shown by
@@ -88,15 +91,31 @@ impl fmt::Debug for Token {
     }
 }
 
-/// Adds the token to every call (nothing without one).
+/// Adds the token (`authorization: Bearer …`) and the mind
+/// (`pmm-mind: NAME`) to every call; nothing for either one not set.
 #[derive(Clone, Debug, Default)]
 pub struct Authorization {
     token: Option<Token>,
+    mind: Option<MindHeader>,
 }
 
 impl Authorization {
     pub fn new(token: Option<Token>) -> Self {
-        Authorization { token }
+        Authorization { token, mind: None }
+    }
+
+    /// The same token, naming `mind` in every call (`None`: no header, the
+    /// server's mind `default`).
+    pub fn with_mind(&self, mind: Option<MindHeader>) -> Self {
+        Authorization {
+            token: self.token.clone(),
+            mind,
+        }
+    }
+
+    /// The mind named in every call, if any.
+    pub fn mind(&self) -> Option<&MindHeader> {
+        self.mind.as_ref()
     }
 }
 
@@ -110,7 +129,43 @@ impl Interceptor for Authorization {
                 .metadata_mut()
                 .insert(AUTHORIZATION, token.header.clone());
         }
+        if let Some(mind) = &self.mind {
+            request
+                .metadata_mut()
+                .insert(MIND_HEADER, mind.header.clone());
+        }
         Ok(request)
+    }
+}
+
+/// A mind's name, checked against the allowed set
+/// ([`pmm::mind::check_mind_name`]), ready to send as the `pmm-mind`
+/// header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MindHeader {
+    name: String,
+    header: MetadataValue<Ascii>,
+}
+
+impl MindHeader {
+    /// `name` as a header; a name outside the allowed set (1 to 64
+    /// characters of `a-z`, `0-9`, `.`, `_`, `-`, starting with a letter or
+    /// a digit) is [`ClientError::InvalidInput`] saying what is wrong, e.g.
+    /// `mind name "Alice": must start with a-z or 0-9`.
+    pub fn new(name: &str) -> Result<MindHeader, ClientError> {
+        let invalid = |reason: String| ClientError::invalid(format!("mind name {name:?}"), reason);
+        check_mind_name(name).map_err(invalid)?;
+        let header = MetadataValue::try_from(name)
+            .map_err(|_| invalid("not printable ASCII".to_string()))?;
+        Ok(MindHeader {
+            name: name.to_string(),
+            header,
+        })
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -267,6 +322,35 @@ mod tests {
         for bad in ["", "a b", "tab\t", "é"] {
             assert!(Token::new(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_mind_header_is_a_name_of_the_allowed_set() {
+        let alice = MindHeader::new("alice").unwrap();
+        assert_eq!(alice.name(), "alice");
+        assert_eq!(alice.header, "alice");
+        let err = MindHeader::new("Alice").unwrap_err();
+        assert!(matches!(err, ClientError::InvalidInput { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "mind name \"Alice\": must start with a-z or 0-9"
+        );
+        assert!(MindHeader::new("").is_err());
+        assert!(MindHeader::new("a/b").is_err());
+        assert!(MindHeader::new(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn the_interceptor_sets_the_token_and_the_mind() {
+        let auth = Authorization::new(Some(Token::new("t").unwrap()));
+        let mut with_mind = auth.with_mind(Some(MindHeader::new("alice").unwrap()));
+        let request = with_mind.call(tonic::Request::new(())).unwrap();
+        assert_eq!(request.metadata().get(MIND_HEADER).unwrap(), "alice");
+        assert_eq!(request.metadata().get(AUTHORIZATION).unwrap(), "Bearer t");
+        let mut without = auth.with_mind(None);
+        let request = without.call(tonic::Request::new(())).unwrap();
+        assert!(request.metadata().get(MIND_HEADER).is_none());
+        assert_eq!(request.metadata().get(AUTHORIZATION).unwrap(), "Bearer t");
     }
 
     #[test]

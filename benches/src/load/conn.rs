@@ -80,7 +80,7 @@ impl Conn {
         let client = Client::from_channel(channel.clone(), &options);
         Ok(Conn {
             ledger: client.ledger(),
-            mind: client.mind(),
+            mind: client.mind_service(),
             health: HealthClient::new(channel),
             client,
         })

@@ -40,13 +40,23 @@ _LISTENING = re.compile(r"\blistening\b.*?\baddr=(\S+:\d+)")
 
 class PmmServer:
     """The real server binary on 127.0.0.1:0 over a ledger file: a fresh one
-    in a temporary folder it removes, or ``db`` (kept) to restart on it."""
+    in a temporary folder it removes, or ``db`` (kept) to restart on it.
+    With ``data_dir``, a server of many minds instead: ``--data-dir
+    <tmp>/minds --backup-dir <tmp>/backups``."""
 
-    def __init__(self, db: Optional[str] = None, binary: Path = SERVER_BIN, args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        db: Optional[str] = None,
+        binary: Path = SERVER_BIN,
+        args: tuple[str, ...] = (),
+        data_dir: bool = False,
+    ):
         self.binary = binary
         self.args = args  # more flags (TLS, tokens)
         self.dir = None if db else tempfile.mkdtemp(prefix="pmm-pytest-")
         self.db = db or os.path.join(self.dir or "", "pmm.db")
+        self.data_dir = os.path.join(self.dir or "", "minds") if data_dir else None
+        self.backup_dir = os.path.join(self.dir or "", "backups") if data_dir else None
         self.address: Optional[str] = None
         self.lines: list[str] = []
         self._found = threading.Event()
@@ -56,10 +66,23 @@ class PmmServer:
         if not self.binary.exists():
             raise RuntimeError(f"{self.binary} not found: run `cargo build -p pmm-server` first")
         env = dict(os.environ, NO_COLOR="1")
-        for var in ("PMM_ADDR", "PMM_DB", "PMM_TOKENS", "PMM_TLS_CERT", "PMM_TLS_KEY", "PMM_TLS_CLIENT_CA"):
+        for var in (
+            "PMM_ADDR",
+            "PMM_DB",
+            "PMM_DATA_DIR",
+            "PMM_BACKUP_DIR",
+            "PMM_TOKENS",
+            "PMM_TLS_CERT",
+            "PMM_TLS_KEY",
+            "PMM_TLS_CLIENT_CA",
+        ):
             env.pop(var, None)
+        if self.data_dir is not None and self.backup_dir is not None:
+            ledger = ["--data-dir", self.data_dir, "--backup-dir", self.backup_dir]
+        else:
+            ledger = ["--db", self.db]
         self.proc = subprocess.Popen(
-            [str(self.binary), "--addr", "127.0.0.1:0", "--db", self.db, "--log", "info", *self.args],
+            [str(self.binary), "--addr", "127.0.0.1:0", *ledger, "--log", "info", *self.args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -192,10 +215,14 @@ class TcpProxy:
 
 
 class ServerTestCase(unittest.TestCase):
-    """A fresh server and client per test."""
+    """A fresh server and client per test (a server of many minds when
+    ``DATA_DIR``)."""
+
+    DATA_DIR = False
+    SERVER_ARGS: tuple[str, ...] = ()
 
     def setUp(self) -> None:
-        self.server = PmmServer()
+        self.server = PmmServer(data_dir=self.DATA_DIR, args=self.SERVER_ARGS)
         address = self.server.start()
         self.pmm = Client.connect(address, ConnectOptions(timeout=10.0))
         self.pmm.wait_until_serving(timeout=START_TIMEOUT)

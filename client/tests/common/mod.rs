@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use clap::Parser;
 use pmm_server::config::Config;
 use pmm_server::server::{self, Running};
 
@@ -13,6 +14,8 @@ pub struct Server {
     pub addr: String,
     /// Global flags given to every `pmm` run (TLS files, a token).
     pub flags: Vec<String>,
+    /// The temporary folder holding the server's files.
+    pub dir: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -40,6 +43,34 @@ impl Server {
         Self::start_on_with(dir, db, adjust).await
     }
 
+    /// A server started from command-line flags (after `--addr
+    /// 127.0.0.1:0`), with `{dir}` in a flag replaced by a new temporary
+    /// folder, e.g. `["--data-dir", "{dir}/minds"]`. Panics naming the
+    /// flags when this server does not take them.
+    pub async fn start_flags(flags: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().to_str().expect("UTF-8 temp dir").to_string();
+        let mut args = vec![
+            "pmm-server".to_string(),
+            "--addr".to_string(),
+            "127.0.0.1:0".to_string(),
+        ];
+        args.extend(flags.iter().map(|f| f.replace("{dir}", &root)));
+        let config =
+            Config::try_parse_from(&args).unwrap_or_else(|e| panic!("pmm-server {args:?}: {e}"));
+        let mut running = server::bind_and_start(config)
+            .await
+            .unwrap_or_else(|e| panic!("pmm-server {args:?}: {e}"));
+        running.ready().await.expect("ready");
+        Server {
+            addr: format!("http://{}", running.addr),
+            running: Some(running),
+            flags: Vec::new(),
+            dir: dir.path().to_path_buf(),
+            _dir: dir,
+        }
+    }
+
     async fn start_on(dir: tempfile::TempDir, db: PathBuf) -> Server {
         Self::start_on_with(dir, db, |_| {}).await
     }
@@ -63,12 +94,13 @@ impl Server {
             addr: format!("{scheme}://{}", running.addr),
             running: Some(running),
             flags: Vec::new(),
+            dir: dir.path().to_path_buf(),
             _dir: dir,
         }
     }
 
     /// Runs `pmm --addr <this server> args…` off the async runtime, with
-    /// `PMM_TOKEN` unset.
+    /// `PMM_TOKEN` and `PMM_MIND` unset.
     pub async fn pmm(&self, args: &[&str]) -> Output {
         self.pmm_env(args, &[]).await
     }
@@ -78,6 +110,7 @@ impl Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pmm"));
         command
             .env_remove("PMM_TOKEN")
+            .env_remove("PMM_MIND")
             .envs(env.iter().copied())
             .arg("--addr")
             .arg(&self.addr)

@@ -1,6 +1,6 @@
 """pmm-client: a typed Python client for pmm, the hash-chained event ledger
-of an AI agent's mind (the ``pmm.v1.Ledger`` and ``pmm.v1.Mind`` gRPC
-services).
+of an AI agent's mind (the ``pmm.v1.Ledger``, ``pmm.v1.Mind`` and
+``pmm.v1.Minds`` gRPC services).
 
     from pmm_client import Client
 
@@ -11,10 +11,13 @@ services).
             for item in sub:
                 print(item)
 
+    with Client.connect("127.0.0.1:50051", mind="alice") as alice:
+        alice.append("user", "hello, Alice")   # sent with pmm-mind: alice
+
 The generated messages and stubs are ``pmm_client.v1`` (``ledger_pb2``,
-``mind_pb2``, ...); the proto files document every field.
+``mind_pb2``, ``minds_pb2``, ...); the proto files document every field.
 """
-from ._channel import DEFAULT_ADDRESS
+from ._channel import DEFAULT_ADDRESS, DEFAULT_MIND, MIND_HEADER, check_mind_name
 from ._client import Client
 from ._errors import PmmError
 from ._options import ENCODINGS, ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, Pem, RetryPolicy
@@ -43,6 +46,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_ADDRESS",
+    "DEFAULT_MIND",
+    "MIND_HEADER",
     "ENCODINGS",
     "AppendOutcome",
     "Appended",
@@ -72,4 +77,5 @@ __all__ = [
     "SelfModel",
     "SubItem",
     "Subscription",
+    "check_mind_name",
 ]

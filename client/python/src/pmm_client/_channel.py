@@ -1,7 +1,7 @@
 """The one place a channel is made (plaintext, or TLS with a CA and, for
 mutual TLS, a client certificate) and the one place per-call metadata is
-chosen (the bearer token, ``authorization: Bearer …``; the ``pmm-mind``
-header will go here too)."""
+chosen (the bearer token, ``authorization: Bearer …``, and the mind a call
+addresses, ``pmm-mind: NAME``)."""
 from __future__ import annotations
 
 import os
@@ -11,10 +11,28 @@ import grpc
 
 from ._options import ConnectOptions, Pem
 
-__all__ = ["DEFAULT_ADDRESS", "Metadata", "call_metadata", "create_channel", "target_of"]
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "DEFAULT_MIND",
+    "MIND_HEADER",
+    "Metadata",
+    "call_metadata",
+    "check_mind_name",
+    "create_channel",
+    "target_of",
+]
 
 #: The server's default listen address.
 DEFAULT_ADDRESS = "127.0.0.1:50051"
+
+#: The metadata header naming the mind a call addresses.
+MIND_HEADER = "pmm-mind"
+
+#: The mind of a call without the header.
+DEFAULT_MIND = "default"
+
+#: Longest mind name, in characters.
+MAX_MIND_NAME = 64
 
 #: gRPC call metadata: (key, value) pairs.
 Metadata = Tuple[Tuple[str, str], ...]
@@ -89,11 +107,45 @@ def create_channel(address: str, options: ConnectOptions) -> grpc.Channel:
     return grpc.insecure_channel(target, options=args)
 
 
-def call_metadata(options: ConnectOptions) -> Metadata:
-    """The metadata sent with every call: the bearer token, if any."""
-    if options.token is None:
-        return ()
-    token = options.token.strip()
-    if not token or any(c.isspace() for c in token):
-        raise ValueError("token: empty or contains spaces")
-    return (("authorization", f"Bearer {token}"),)
+def check_mind_name(name: str) -> str:
+    """``name`` if it is a mind name of the allowed set (1 to 64 characters
+    of a-z, 0-9, '.', '_' and '-', starting with a letter or a digit: the
+    server's ``pmm::mind::check_mind_name``); else ValueError saying why,
+    e.g. ``mind name 'Alice': must start with a-z or 0-9``."""
+    if not isinstance(name, str):
+        raise TypeError(f"mind name: expected a str, not {type(name).__name__}")
+
+    def refuse(why: str) -> ValueError:
+        return ValueError(f"mind name {name!r}: {why}")
+
+    if not name:
+        raise refuse("is empty")
+    size = len(name.encode("utf-8"))
+    if size > MAX_MIND_NAME:
+        raise refuse(f"is {size} bytes long, above the maximum of {MAX_MIND_NAME}")
+    if not _mind_start(name[0]):
+        raise refuse("must start with a-z or 0-9")
+    for c in name:
+        if not (_mind_start(c) or c in "._-"):
+            raise refuse(f"has {c!r}; a name is a-z, 0-9, '.', '_' and '-' only")
+    return name
+
+
+def _mind_start(c: str) -> bool:
+    return ("a" <= c <= "z") or ("0" <= c <= "9")
+
+
+def call_metadata(options: ConnectOptions, mind: Optional[str] = None) -> Metadata:
+    """The metadata sent with every call: the bearer token, if any, and
+    ``pmm-mind: NAME`` for ``mind`` (else ``options.mind``), if any (checked
+    by :func:`check_mind_name`)."""
+    metadata: list[Tuple[str, str]] = []
+    if options.token is not None:
+        token = options.token.strip()
+        if not token or any(c.isspace() for c in token):
+            raise ValueError("token: empty or contains spaces")
+        metadata.append(("authorization", f"Bearer {token}"))
+    name = mind if mind is not None else options.mind
+    if name is not None:
+        metadata.append((MIND_HEADER, check_mind_name(name)))
+    return tuple(metadata)

@@ -1,5 +1,6 @@
-"""``Client``: one gRPC channel carrying the Ledger, Mind and Health services,
-with a typed method per call (the surface of the Rust crate ``pmm-client``)."""
+"""``Client``: one gRPC channel carrying the Ledger, Mind, Minds and Health
+services, with a typed method per call (the surface of the Rust crate
+``pmm-client``). A client addresses one mind (``mind=``, ``with_mind``)."""
 from __future__ import annotations
 
 import copy
@@ -9,7 +10,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence, TypeVar, Union, 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from ._channel import DEFAULT_ADDRESS, Metadata, call_metadata, create_channel
+from ._channel import DEFAULT_ADDRESS, DEFAULT_MIND, MIND_HEADER, Metadata, call_metadata, create_channel
 from ._errors import PmmError
 from ._options import ConnectOptions, ContextOptions, ImportMode, Meta, MetricsOptions, NewEvent, RetryPolicy
 from ._subscribe import StreamCall, Subscription
@@ -25,7 +26,7 @@ from ._types import (
     Page,
     Projection,
 )
-from .v1 import ledger_pb2, ledger_pb2_grpc, mind_pb2, mind_pb2_grpc
+from .v1 import ledger_pb2, ledger_pb2_grpc, mind_pb2, mind_pb2_grpc, minds_pb2, minds_pb2_grpc
 
 __all__ = ["Client"]
 
@@ -40,6 +41,14 @@ class Client:
     with another one on the same channel. Every failed call raises
     ``PmmError``; arguments refused before any call raise ValueError or
     TypeError. Use it as a context manager, or call ``close()``.
+
+    A client addresses one mind: ``mind`` (else ``options.mind``) is sent
+    as the ``pmm-mind`` header with every Ledger and Mind call,
+    subscriptions and exports included; None sends none (the server's mind
+    ``default``). ``with_mind(name)`` gives a client of another mind on the
+    same channel. A name outside the allowed set raises ValueError before
+    any call. The Minds administration calls (``create_mind``,
+    ``list_minds``, ...) name their mind in the request instead.
     """
 
     def __init__(
@@ -48,25 +57,35 @@ class Client:
         options: Optional[ConnectOptions] = None,
         *,
         channel: Optional[grpc.Channel] = None,
+        mind: Optional[str] = None,
     ) -> None:
         self.address = address
         self.options = options if options is not None else ConnectOptions()
-        #: The channel: shared by clients made with ``with_timeout``.
+        # Checked before a channel is made.
+        metadata = call_metadata(self.options, mind)
+        #: The channel: shared by clients made with ``with_timeout`` and
+        #: ``with_mind``.
         self.channel: grpc.Channel = channel if channel is not None else create_channel(address, self.options)
         #: The generated stubs, for calls not wrapped here (pass
-        #: ``metadata=client.metadata``).
+        #: ``metadata=client.metadata``; for ``minds``,
+        #: ``client.admin_metadata``).
         # grpcio-tools writes no type stubs for the service stubs.
         self.ledger = ledger_pb2_grpc.LedgerStub(self.channel)  # type: ignore[no-untyped-call]
         self.mind = mind_pb2_grpc.MindStub(self.channel)  # type: ignore[no-untyped-call]
+        self.minds = minds_pb2_grpc.MindsStub(self.channel)  # type: ignore[no-untyped-call]
         self.health = health_pb2_grpc.HealthStub(self.channel)
         self._timeout = self.options.timeout
-        self._metadata = call_metadata(self.options)
+        self._metadata = metadata
+        # Minds calls ignore the header: only the token.
+        self._admin_metadata = tuple((k, v) for k, v in metadata if k != MIND_HEADER)
 
     @classmethod
-    def connect(cls, address: str = DEFAULT_ADDRESS, options: Optional[ConnectOptions] = None) -> "Client":
+    def connect(
+        cls, address: str = DEFAULT_ADDRESS, options: Optional[ConnectOptions] = None, *, mind: Optional[str] = None
+    ) -> "Client":
         """A client whose connection is up (unless ``options.lazy``); PmmError
         UNAVAILABLE after ``options.connect_timeout`` seconds."""
-        client = cls(address, options)
+        client = cls(address, options, mind=mind)
         if client.options.lazy:
             return client
         try:
@@ -86,15 +105,37 @@ class Client:
         other._timeout = timeout
         return other
 
+    def with_mind(self, mind: Optional[str]) -> "Client":
+        """This client addressing ``mind`` (None: no header, the server's
+        ``default``), sharing the channel (closing either closes it). A name
+        outside the allowed set raises ValueError."""
+        other = copy.copy(self)
+        other._metadata = call_metadata(self.options, mind) if mind is not None else self._admin_metadata
+        return other
+
     @property
     def timeout(self) -> Optional[float]:
         """The default deadline of unary calls, in seconds."""
         return self._timeout
 
     @property
+    def mind_name(self) -> str:
+        """The mind this client addresses (``default`` without the header)."""
+        for key, value in self._metadata:
+            if key == MIND_HEADER:
+                return value
+        return DEFAULT_MIND
+
+    @property
     def metadata(self) -> Metadata:
-        """The metadata every call carries (the token, if any)."""
+        """The metadata every Ledger and Mind call carries (the token and
+        the ``pmm-mind`` header, if any)."""
         return self._metadata
+
+    @property
+    def admin_metadata(self) -> Metadata:
+        """The metadata every Minds call carries (the token, if any)."""
+        return self._admin_metadata
 
     def close(self) -> None:
         self.channel.close()
@@ -106,15 +147,23 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Client({self.address!r}, timeout={self._timeout})"
+        return f"Client({self.address!r}, mind={self.mind_name!r}, timeout={self._timeout})"
 
-    def _unary(self, method: Any, request: Any, *, timeout: Optional[float] = None, **kw: Any) -> Any:
+    def _unary(
+        self,
+        method: Any,
+        request: Any,
+        *,
+        timeout: Optional[float] = None,
+        metadata: Optional[Metadata] = None,
+        **kw: Any,
+    ) -> Any:
         """Every unary call goes through here: deadline, metadata, PmmError."""
         try:
             return method(
                 request,
                 timeout=self._timeout if timeout is None else timeout,
-                metadata=self._metadata,
+                metadata=self._metadata if metadata is None else metadata,
                 **kw,
             )
         except grpc.RpcError as err:
@@ -462,6 +511,81 @@ class Client:
         req = mind_pb2.SearchRequest(query=query, top_k=top_k, kinds=list(kinds))
         resp: mind_pb2.SearchResponse = self._unary(self.mind.Search, req)
         return resp
+
+    # ----- Minds (administration; the admin role) -------------------------
+
+    def _admin(self, method: Any, request: Any, timeout: Optional[float] = None) -> Any:
+        return self._unary(method, request, timeout=timeout, metadata=self._admin_metadata)
+
+    def create_mind(self, name: str) -> minds_pb2.MindInfo:
+        """Creates the empty mind ``name`` (PmmError ALREADY_EXISTS if it
+        exists; FAILED_PRECONDITION from a server serving one file)."""
+        resp: minds_pb2.MindInfo = self._admin(self.minds.CreateMind, minds_pb2.CreateMindRequest(name=name))
+        return resp
+
+    def get_mind(self, name: str) -> minds_pb2.MindInfo:
+        """What the mind ``name`` holds: events, last id and hash, bytes on
+        disk, whether it is open and its memory (PmmError NOT_FOUND if the
+        server has no such mind)."""
+        resp: minds_pb2.MindInfo = self._admin(self.minds.GetMind, minds_pb2.GetMindRequest(name=name))
+        return resp
+
+    def list_minds(self, *, page_size: int = 0, page_token: str = "") -> minds_pb2.ListMindsResponse:
+        """One page of the minds, in name order: ``page_size`` names (0 = the
+        server's default, 100; at most 1000) after the page whose
+        ``next_page_token`` is ``page_token`` (empty: the first page)."""
+        req = minds_pb2.ListMindsRequest(page_size=page_size, page_token=page_token)
+        resp: minds_pb2.ListMindsResponse = self._admin(self.minds.ListMinds, req)
+        return resp
+
+    def minds_pages(self, *, page_size: int = 0) -> Iterator[minds_pb2.ListMindsResponse]:
+        """The pages of the minds listing, one ``list_minds`` call each,
+        following ``next_page_token`` until a page has none (a token handed
+        back twice raises PmmError INTERNAL rather than looping)."""
+        token = ""
+        seen: set[str] = set()
+        while True:
+            page = self.list_minds(page_size=page_size, page_token=token)
+            yield page
+            if not page.next_page_token:
+                return
+            seen.add(token)
+            if page.next_page_token in seen:
+                raise PmmError(
+                    grpc.StatusCode.INTERNAL,
+                    f"unexpected response: ListMinds gave the page token {page.next_page_token!r} twice",
+                )
+            token = page.next_page_token
+
+    def list_all_minds(self, *, page_size: int = 0) -> list[minds_pb2.MindEntry]:
+        """Every mind on the server (name, bytes, open), in name order, from
+        all the pages."""
+        return [entry for page in self.minds_pages(page_size=page_size) for entry in page.minds]
+
+    def delete_mind(self, name: str, *, confirm: str) -> minds_pb2.DeleteMindResponse:
+        """Deletes the mind ``name``: the server closes it (its
+        subscriptions end UNAVAILABLE, queued appends are written first) and
+        moves its folder to the data directory's trash; ``.trash_path`` says
+        where. ``confirm`` must repeat the name (PmmError
+        FAILED_PRECONDITION otherwise, nothing deleted); ``default`` cannot
+        be deleted."""
+        req = minds_pb2.DeleteMindRequest(name=name, confirm=confirm)
+        resp: minds_pb2.DeleteMindResponse = self._admin(self.minds.DeleteMind, req)
+        return resp
+
+    def backup_mind(
+        self, name: str, path: Optional[str] = None, *, timeout: Optional[float] = None
+    ) -> minds_pb2.BackupMindResponse:
+        """A consistent copy of the mind ``name``'s ledger while it is served
+        (SQLite's online backup), written on the server under its
+        ``--backup-dir``: at ``path`` relative to it (no "..", not absolute),
+        by default ``<name>/<UTC time>.db``. PmmError ALREADY_EXISTS if the
+        file exists. ``timeout`` overrides the default deadline (a big mind
+        takes as long as copying its file)."""
+        req = minds_pb2.BackupMindRequest(name=name, path=path or "")
+        resp: minds_pb2.BackupMindResponse = self._admin(self.minds.BackupMind, req, timeout)
+        return resp
+
 
 
 def _view(value: Union[_V, bool, None], cls: type[_V]) -> Optional[_V]:

@@ -66,6 +66,10 @@ class ConnectOptions:
     #: Sent as ``authorization: Bearer TOKEN`` with every call; never shown
     #: by ``repr``.
     token: Optional[str] = field(default=None, repr=False)
+    #: The mind every Ledger and Mind call addresses, sent as the
+    #: ``pmm-mind`` header (None = no header: the server's ``default``).
+    #: ``Client(mind=...)`` and ``Client.with_mind`` override it.
+    mind: Optional[str] = None
 
     @property
     def tls(self) -> bool:

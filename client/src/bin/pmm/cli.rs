@@ -41,6 +41,17 @@ pub struct Cli {
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
+    /// The mind every command addresses (sent as the `pmm-mind` header;
+    /// default: the server's mind `default`). 1 to 64 characters of a-z,
+    /// 0-9, '.', '_', '-', starting with a letter or a digit.
+    #[arg(
+        long,
+        global = true,
+        env = "PMM_MIND",
+        value_name = "NAME",
+        value_parser = parse_mind
+    )]
+    pub mind: Option<String>,
     /// Machine-readable output: one JSON object (or JSON line per event).
     #[arg(long, global = true)]
     pub json: bool,
@@ -132,6 +143,61 @@ pub enum Command {
     /// Tokens for a server started with --tokens (no server is contacted).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The minds a server holds (a server with --data-dir; the admin role):
+    /// create, list, show, delete, back up. Other commands address a mind
+    /// with --mind.
+    #[command(subcommand)]
+    Minds(MindsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MindsCommand {
+    /// Create an empty mind.
+    Create {
+        /// The new mind's name.
+        name: String,
+    },
+    /// List every mind on the server, in name order (all pages): name,
+    /// size on disk, whether it is open.
+    List {
+        /// Names fetched per call (default: the server's, 100).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        page_size: u32,
+    },
+    /// Show what a mind holds: events, last id and hash, size, memory.
+    Show {
+        /// The mind's name.
+        name: String,
+    },
+    /// Delete a mind: the server closes it and moves its folder to the data
+    /// directory's trash. There is no prompt: give --confirm NAME (the name
+    /// again) or --yes.
+    Delete {
+        /// The mind's name.
+        name: String,
+        /// The name again, to confirm (a different name deletes nothing).
+        #[arg(long, value_name = "NAME", required_unless_present = "yes")]
+        confirm: Option<String>,
+        /// Confirm without repeating the name (for scripts).
+        #[arg(long, conflicts_with = "confirm")]
+        yes: bool,
+    },
+    /// Write a consistent copy of a mind's ledger while it is served, on
+    /// the server under its --backup-dir.
+    Backup {
+        /// The mind's name.
+        name: String,
+        /// The file to write, relative to the server's backup directory
+        /// (default: `NAME/<UTC time>.db`).
+        #[arg(long, value_name = "REL")]
+        path: Option<String>,
+    },
+}
+
+/// A mind name of the allowed set.
+fn parse_mind(s: &str) -> Result<String, String> {
+    pmm::mind::check_mind_name(s)?;
+    Ok(s.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -383,6 +449,38 @@ mod tests {
                 assert_eq!(t.kinds, ["user", "reflection", "x"]);
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_mind_is_global_and_checked_and_deleting_needs_a_confirmation() {
+        let cli = Cli::try_parse_from(["pmm", "head", "--mind", "alice"]).unwrap();
+        assert_eq!(cli.mind.as_deref(), Some("alice"));
+        let err = Cli::try_parse_from(["pmm", "--mind", "Alice", "head"]).unwrap_err();
+        assert!(
+            err.to_string().contains("must start with a-z or 0-9"),
+            "{err}"
+        );
+        assert!(Cli::try_parse_from(["pmm", "minds", "delete", "alice"]).is_err());
+        assert!(Cli::try_parse_from([
+            "pmm",
+            "minds",
+            "delete",
+            "alice",
+            "--yes",
+            "--confirm",
+            "alice"
+        ])
+        .is_err());
+        for ok in [
+            &["pmm", "minds", "delete", "alice", "--yes"][..],
+            &["pmm", "minds", "delete", "alice", "--confirm", "alice"],
+        ] {
+            let cli = Cli::try_parse_from(ok).unwrap();
+            assert!(matches!(
+                cli.command,
+                Command::Minds(MindsCommand::Delete { .. })
+            ));
         }
     }
 

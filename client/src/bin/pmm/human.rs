@@ -372,6 +372,7 @@ pub fn stats(s: &v1::StatsResponse) -> String {
     let limits = s.limits.unwrap_or_default();
     let mut out = pairs(&[
         ("server version", s.server_version.clone()),
+        ("mind", s.mind.clone()),
         ("events", format!("{} (last id #{})", s.event_count, s.as_of_id)),
         ("database", format!("{} bytes (+{} WAL)", s.db_bytes, s.wal_bytes)),
         ("durability", durability_name(s.durability)),
@@ -379,6 +380,18 @@ pub fn stats(s: &v1::StatsResponse) -> String {
         ("start-up rebuild", format!("{} events in {} µs", s.rebuild_events, s.rebuild_micros)),
         ("appended", format!("{} events in {} commits", s.appended_events, s.commits)),
         ("subscribers", s.subscribers.to_string()),
+        (
+            "open minds",
+            format!(
+                "{} of at most {}, {} of {} bytes of memory; {} opened, {} closed to make room",
+                s.open_minds,
+                s.max_open_minds,
+                s.open_minds_memory_bytes,
+                s.max_open_minds_memory_bytes,
+                s.minds_opened,
+                s.minds_closed
+            ),
+        ),
         (
             "limits",
             format!(

@@ -114,6 +114,15 @@ pub fn stats(s: &v1::StatsResponse) -> Value {
             "max_concurrent_streams": limits.max_concurrent_streams,
         },
         "server_version": s.server_version,
+        "mind": s.mind,
+        "minds": {
+            "open": s.open_minds,
+            "max_open": s.max_open_minds,
+            "open_memory_bytes": s.open_minds_memory_bytes,
+            "max_open_memory_bytes": s.max_open_minds_memory_bytes,
+            "opened": s.minds_opened,
+            "closed": s.minds_closed,
+        },
     })
 }
 

@@ -3,6 +3,7 @@
 mod append;
 mod completions;
 mod history;
+mod minds;
 mod read;
 mod tail;
 mod token;
@@ -69,6 +70,10 @@ pub async fn run(cli: Cli) -> Result<(), Fail> {
         ..Default::default()
     };
     let client = Client::connect_with(&cli.addr, options).await?;
+    let client = match cli.mind.as_deref() {
+        Some(name) => client.mind(name)?,
+        None => client,
+    };
     let ctx = Ctx {
         client,
         addr: cli.addr.clone(),
@@ -110,5 +115,6 @@ pub async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Import(args) => transfer::import(&ctx, args).await,
         Command::Export(args) => transfer::export(&ctx, args).await,
         Command::Token(command) => token::run(command, ctx.json),
+        Command::Minds(command) => minds::run(&ctx, command).await,
     }
 }

@@ -40,8 +40,13 @@ pub async fn run(ctx: &Ctx, args: WatchArgs) -> Result<(), Fail> {
     }
     let head = ctx.client.head().await?;
     let start = Start::AfterId(head.last_id.saturating_sub(BACKFILL));
+    // The title names the mind when it is not the default one.
+    let title = match ctx.client.mind_name() {
+        pmm::mind::DEFAULT_MIND => ctx.addr.clone(),
+        mind => format!("{} mind {mind}", ctx.addr),
+    };
     let state = WatchState::new(
-        ctx.addr.clone(),
+        title,
         head,
         Duration::from_secs_f64(args.rate_window),
         args.kinds,
