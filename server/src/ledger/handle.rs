@@ -24,7 +24,7 @@ use super::history::{self, History, HistoryError, HistoryQuery};
 use super::hub::{self, Ending, Hub, HubError, HubLimits};
 use super::persist::{self, SaveError};
 use super::replay::{self, Progress, ReplayError, Verification};
-use super::reverify::Reverifier;
+use super::reverify::{self, Reverifier};
 use super::saver::{SaveOutcome, Saver};
 use super::search::{self, SearchQuery, SearchResult};
 use super::sequencer::{
@@ -374,8 +374,18 @@ impl Ledger {
 
     /// Verifies the stored chain up to `up_to`. Blocking, O(ledger); stops
     /// early when `cancel` is set.
+    /// A fault found is recorded as the ledger's chain fault (appends are
+    /// refused, Stats shows it), as one found at open: rows before a fold
+    /// snapshot are not checked at open.
     pub fn verify(&self, up_to: i64, cancel: &Cancel) -> Result<Verification, ReplayError> {
-        replay::verify_stored_chain(&self.store, up_to, cancel)
+        let verification = replay::verify_stored_chain(&self.store, up_to, cancel)?;
+        if let Some((id, fault)) = &verification.fault {
+            let fault = reverify::chain_fault(*id, fault.clone());
+            if self.found_fault.set(fault.clone()).is_ok() {
+                tracing::error!(id, "VerifyChain: {fault}: reads are served, appends are refused");
+            }
+        }
+        Ok(verification)
     }
 
     /// Searches the rows up to `last_id`. Blocking, O(ledger); stops early

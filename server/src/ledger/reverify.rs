@@ -90,6 +90,18 @@ fn run(
     }
 }
 
+/// The chain fault a verification found at row `id`.
+pub fn chain_fault(id: i64, fault: VerifyFault) -> ChainFault {
+    ChainFault {
+        id,
+        reason: match fault {
+            VerifyFault::HashMissing => ChainFaultReason::HashMissing,
+            VerifyFault::Unreadable(reason) => ChainFaultReason::Unreadable(reason),
+            VerifyFault::Chain(reason) => reason,
+        },
+    }
+}
+
 /// One verification up to the current head; `Break` when there is no
 /// reason to verify again (cancelled, or a fault found and recorded).
 pub fn verify_once(
@@ -112,14 +124,7 @@ pub fn verify_once(
                 Continue(())
             }
             Some((id, fault)) => {
-                let fault = ChainFault {
-                    id,
-                    reason: match fault {
-                        VerifyFault::HashMissing => ChainFaultReason::HashMissing,
-                        VerifyFault::Unreadable(reason) => ChainFaultReason::Unreadable(reason),
-                        VerifyFault::Chain(reason) => reason,
-                    },
-                };
+                let fault = chain_fault(id, fault);
                 tracing::error!(
                     id,
                     "periodic chain verification: {fault}: reads are served, appends are refused (see VerifyChain)"
