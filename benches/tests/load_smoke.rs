@@ -188,7 +188,11 @@ async fn a_named_mind_is_sent_on_every_call() {
     running.ready().await.expect("ready");
     let addr = running.addr.to_string();
     let load_config = LoadConfig {
-        scenarios: vec![Scenario::GetMetrics, Scenario::Append, Scenario::Interaction],
+        scenarios: vec![
+            Scenario::GetMetrics,
+            Scenario::Append,
+            Scenario::Interaction,
+        ],
         concurrency: vec![1, 4],
         limit: Limit::Count(REQUESTS),
         warmup: Duration::ZERO,
@@ -204,7 +208,10 @@ async fn a_named_mind_is_sent_on_every_call() {
     assert_eq!(report.meta.prepared_events, 5);
     // 5 prepared, then 20 appends and 20 interactions (2 events) at each level.
     assert_eq!(report.meta.ledger_events_start, 5);
-    assert_eq!(report.meta.ledger_events_end, 5 + 2 * (REQUESTS + 2 * REQUESTS));
+    assert_eq!(
+        report.meta.ledger_events_end,
+        5 + 2 * (REQUESTS + 2 * REQUESTS)
+    );
 
     // Another mind is NOT_FOUND on this one-file server: the header arrives.
     let other = LoadConfig {
@@ -217,7 +224,9 @@ async fn a_named_mind_is_sent_on_every_call() {
         scenarios: vec![Scenario::OpenMind],
         ..load_config
     };
-    let err = load::run(&addr, &open_mind).await.expect_err("needs --minds");
+    let err = load::run(&addr, &open_mind)
+        .await
+        .expect_err("needs --minds");
     assert!(err.to_string().contains("--minds"), "{err}");
     running.shut_down().await.expect("shut down");
 }
