@@ -8,6 +8,7 @@ use clap::Parser;
 
 use crate::ledger::handle::LedgerConfig;
 use crate::ledger::hub::HubLimits;
+use crate::minds::layout::Layout;
 use crate::rules::TailLimits;
 use crate::store::schema::Durability;
 use crate::tls::Pem;
@@ -24,10 +25,37 @@ pub struct Config {
     #[arg(long, env = "PMM_ADDR", default_value = "127.0.0.1:50051")]
     pub addr: SocketAddr,
 
-    /// SQLite ledger file (created with its folder if missing; a
-    /// reference-made pmm.db is opened in place).
-    #[arg(long, env = "PMM_DB", default_value = "./data/pmm.db")]
-    pub db: PathBuf,
+    /// The data directory: one folder per mind, `<dir>/<name>/pmm.db`
+    /// (created if missing). The mind `default` is `<dir>/pmm.db` when that
+    /// file exists (the single-mind layout), else `<dir>/default/pmm.db`.
+    #[arg(long, env = "PMM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Serve this one SQLite file as the only mind, `default` (created with
+    /// its folder if missing; a reference-made pmm.db is opened in place),
+    /// instead of a data directory.
+    #[arg(long, env = "PMM_DB", conflicts_with = "data_dir")]
+    pub db: Option<PathBuf>,
+
+    /// An Append to a mind that does not exist creates it (otherwise every
+    /// call to an unknown mind is NOT_FOUND; minds are created with
+    /// pmm.v1.Minds/CreateMind).
+    #[arg(long, env = "PMM_CREATE_MINDS_ON_APPEND")]
+    pub create_minds_on_append: bool,
+
+    /// Most minds open (in memory) at once; the least recently used is
+    /// closed to make room, and opened again when next asked for.
+    #[arg(long, env = "PMM_MAX_OPEN_MINDS", default_value_t = 1000)]
+    pub max_open_minds: usize,
+
+    /// Memory of the open minds, in bytes, at most (each mind's measured
+    /// memory; a mind larger than this is still served, alone).
+    #[arg(long, env = "PMM_MAX_OPEN_MEMORY", default_value_t = 1 << 30)]
+    pub max_open_memory: u64,
+
+    /// Where BackupMind writes (created if missing).
+    #[arg(long, env = "PMM_BACKUP_DIR", default_value = "./backups")]
+    pub backup_dir: PathBuf,
 
     /// Durability of commits.
     #[arg(long, env = "PMM_DURABILITY", value_enum, default_value_t = Durability::Normal)]
@@ -195,6 +223,8 @@ pub enum ConfigError {
     PageSmallerThanEvent { page: usize, event: usize },
     #[error("--max-page-bytes {page} must be at most --max-message-bytes {message} (a page must fit a message)")]
     PageLargerThanMessage { page: usize, message: usize },
+    #[error("--max-open-minds must be at least 1")]
+    NoOpenMinds,
 }
 
 /// How many of each kind of expensive work may run at once.
@@ -228,11 +258,33 @@ pub struct Limits {
 }
 
 impl Config {
-    /// The defaults, with the ledger at `db` (for tests and embedding).
+    /// The defaults, serving the one file `db` (for tests and embedding).
     pub fn for_db(db: impl Into<PathBuf>) -> Config {
         let mut config = Config::parse_from(["pmm-server"]);
-        config.db = db.into();
+        config.db = Some(db.into());
         config
+    }
+
+    /// The defaults, serving the minds of the data directory `dir`.
+    pub fn for_data_dir(dir: impl Into<PathBuf>) -> Config {
+        let mut config = Config::parse_from(["pmm-server"]);
+        config.data_dir = dir.into();
+        config
+    }
+
+    /// The file of the mind `default`.
+    pub fn default_db(&self) -> PathBuf {
+        self.layout()
+            .db_path(pmm::mind::DEFAULT_MIND)
+            .unwrap_or_else(|| self.data_dir.join("pmm.db"))
+    }
+
+    /// Where the minds are.
+    pub fn layout(&self) -> Layout {
+        match &self.db {
+            Some(file) => Layout::SingleFile(file.clone()),
+            None => Layout::DataDir(self.data_dir.clone()),
+        }
     }
 
     /// Checks that the settings fit together: every stored event fits a
@@ -243,6 +295,9 @@ impl Config {
                 page: self.max_page_bytes,
                 event: self.max_event_bytes,
             });
+        }
+        if self.max_open_minds == 0 {
+            return Err(ConfigError::NoOpenMinds);
         }
         if self.max_page_bytes > self.max_message_bytes {
             return Err(ConfigError::PageLargerThanMessage {
@@ -280,10 +335,10 @@ impl Config {
         }
     }
 
-    /// How the ledger is opened.
-    pub fn ledger(&self) -> LedgerConfig {
+    /// How a mind's ledger at `path` is opened.
+    pub fn ledger(&self, path: PathBuf) -> LedgerConfig {
         LedgerConfig {
-            path: self.db.clone(),
+            path,
             durability: self.durability,
             read_pool: self.read_pool,
             tail: TailLimits {
@@ -299,6 +354,7 @@ impl Config {
             write_queue: self.max_batch_events.max(64),
             verify_folds_every: self.verify_folds_every,
             accept_anchor: self.accept_anchor,
+            subscribers: Default::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod check;
 pub mod config;
 pub mod event;
 pub mod ledger;
+pub mod minds;
 pub mod rules;
 pub mod security;
 pub mod server;

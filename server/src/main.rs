@@ -56,8 +56,9 @@ fn main() -> std::process::ExitCode {
 /// `--check`: examine the ledger file, say what was found, exit 0 when it is
 /// healthy (after repairs), 1 when not.
 fn check(config: &Config) -> std::process::ExitCode {
-    println!("pmm-server --check {}", config.db.display());
-    let report = pmm_server::check::check(&config.db);
+    let db = config.default_db();
+    println!("pmm-server --check {}", db.display());
+    let report = pmm_server::check::check(&db);
     print!("{}", report.text());
     if report.healthy {
         std::process::ExitCode::SUCCESS
@@ -88,10 +89,10 @@ async fn serve() -> std::process::ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let db = config.db.display().to_string();
+    let db = config.default_db().display().to_string();
     let tls = config.tls_cert.is_some();
     let mut running = server::bind_and_start(config).await?;
-    tracing::info!(addr = %running.addr, db = %db, tls, tokens = running.tokens().is_some(), "listening");
+    tracing::info!(addr = %running.addr, default_mind = %db, tls, tokens = running.tokens().is_some(), "listening");
     if let Some(tokens) = running.tokens() {
         reload_on_sighup(tokens)?;
     }

@@ -7,8 +7,10 @@
 //! UNAVAILABLE until that is done.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use pmm::mind::DEFAULT_MIND;
 use pmm::v1;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -25,11 +27,13 @@ use crate::api::admission::Admission;
 use crate::api::gate::Gate;
 use crate::api::ledger::LedgerService;
 use crate::api::mind::MindService;
+use crate::api::minds::MindsService;
 use crate::api::undecodable::{RequestTypes, UndecodableLayer};
 use crate::auth::{AuthLayer, TokenFileError, Tokens};
 use crate::config::Config;
 use crate::ledger::condition::Condition;
-use crate::ledger::handle::{Ledger, OpenError};
+use crate::ledger::handle::OpenError;
+use crate::minds::registry::{MindError, OpenLimits, Registry};
 use crate::security::{Security, SecurityError};
 use crate::transport::{Connections, StreamCountLayer};
 
@@ -38,6 +42,8 @@ use crate::transport::{Connections, StreamCountLayer};
 pub enum ServeError {
     #[error("cannot open the ledger {path}: {source}")]
     Open { path: String, source: OpenError },
+    #[error("{0}")]
+    Mind(MindError),
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("reflection: {0}")]
@@ -62,7 +68,7 @@ pub struct Running {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServeError>>,
     /// The start-up task, until someone has awaited it.
-    ready: Option<JoinHandle<Result<Arc<Ledger>, ServeError>>>,
+    ready: Option<JoinHandle<Result<Arc<Registry>, ServeError>>>,
     tokens: Option<Arc<Tokens>>,
 }
 
@@ -101,10 +107,10 @@ impl Running {
                 .map(|_| ()),
             None => Ok(()),
         };
-        if let Some(ledger) = self.gate.get() {
-            // No call is in flight any more: the writer finishes what is
-            // queued and stops.
-            ledger.stop_writer().await;
+        if let Some(registry) = self.gate.get() {
+            // No call is in flight any more: each open mind's writer
+            // finishes what is queued and stops.
+            registry.close_all().await;
         }
         served?;
         opened
@@ -150,6 +156,7 @@ async fn set_health(reporter: &HealthReporter, status: ServingStatus) {
         "",
         v1::ledger_server::SERVICE_NAME,
         v1::mind_server::SERVICE_NAME,
+        v1::minds_server::SERVICE_NAME,
     ] {
         reporter.set_service_status(name, status).await;
     }
@@ -252,6 +259,10 @@ async fn serve(
     ))
     .max_decoding_message_size(limit)
     .max_encoding_message_size(limit);
+    let minds = v1::minds_server::MindsServer::new(MindsService::new(
+        Arc::clone(&gate),
+        config.backup_dir.clone(),
+    ));
 
     // Set when shutdown begins: health stops following the ledger then.
     let stopping = Arc::new(watch::Sender::new(false));
@@ -261,23 +272,35 @@ async fn serve(
         let health = health.clone();
         let config = config.clone();
         tokio::spawn(async move {
-            let path = config.db.display().to_string();
-            let opener = Arc::clone(&gate);
-            let ledger_config = config.ledger();
-            let ledger =
-                tokio::task::spawn_blocking(move || Ledger::open(ledger_config, &opener.progress))
-                    .await
-                    .map_err(|e| ServeError::Join(e.to_string()))?
-                    .map_err(|source| ServeError::Open { path, source })?;
-            let ledger = Arc::new(ledger);
-            gate.open(Arc::clone(&ledger));
+            let layout = config.layout();
+            let path = layout
+                .db_path(DEFAULT_MIND)
+                .unwrap_or_default()
+                .display()
+                .to_string();
+            let template = config.ledger(PathBuf::new());
+            let registry = Registry::new(
+                layout,
+                template,
+                OpenLimits {
+                    max_open_minds: config.max_open_minds,
+                    max_open_memory: config.max_open_memory,
+                },
+                config.create_minds_on_append,
+                Arc::clone(&gate.progress),
+            );
+            let ledger = registry.open_default().await.map_err(|e| match e {
+                MindError::Open { source, .. } => ServeError::Open { path, source },
+                other => ServeError::Mind(other),
+            })?;
+            gate.open(Arc::clone(&registry));
             tokio::spawn(follow_condition(
                 health.clone(),
                 ledger.condition().watch(),
                 stopping.subscribe(),
             ));
             tracing::info!("serving");
-            Ok(ledger)
+            Ok(registry)
         })
     };
 
@@ -289,8 +312,8 @@ async fn serve(
             tracing::info!("shutting down: finishing in-flight calls");
             stopping.send_replace(true);
             set_health(&health, ServingStatus::NotServing).await;
-            if let Some(ledger) = gate.get() {
-                ledger.shut_down();
+            if let Some(registry) = gate.get() {
+                registry.end_subscriptions();
             }
         }
     };
@@ -331,6 +354,7 @@ async fn serve(
             .add_service(reflection_v1alpha)
             .add_service(ledger)
             .add_service(mind)
+            .add_service(minds)
             // Limits, timeouts and TCP_NODELAY: see transport/.
             .serve_with_incoming_shutdown(connections.incoming(listener), on_shutdown)
             .await?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use pmm::v1::ledger_client::LedgerClient;
 use pmm::v1::mind_client::MindClient;
+use pmm::v1::minds_client::MindsClient;
 use pmm::v1::{self, EventInput};
 use pmm_server::config::Config;
 use pmm_server::server::{self, Running};
@@ -15,6 +16,7 @@ pub struct TestServer {
     pub running: Option<Running>,
     pub ledger: LedgerClient<Channel>,
     pub mind: MindClient<Channel>,
+    pub minds: MindsClient<Channel>,
     pub channel: Channel,
     pub db: PathBuf,
     config: Config,
@@ -32,6 +34,28 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("data").join("pmm.db");
         Self::start_on(dir, db, adjust).await
+    }
+
+    /// A server over a new data directory (`<tmp>/data`, one folder per
+    /// mind; `db` is the mind `default`'s file), with adjusted
+    /// configuration; backups go to `<tmp>/backups`.
+    pub async fn start_minds(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let backups = dir.path().join("backups");
+        let db = data.join("default").join("pmm.db");
+        Self::start_on(dir, db, move |config| {
+            config.db = None;
+            config.data_dir = data;
+            config.backup_dir = backups;
+            adjust(config);
+        })
+        .await
+    }
+
+    /// The temporary folder everything lives in.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
     }
 
     /// A server over a copy of an existing ledger file (left untouched),
@@ -66,6 +90,7 @@ impl TestServer {
         TestServer {
             ledger: LedgerClient::new(channel.clone()).max_decoding_message_size(64 << 20),
             mind: MindClient::new(channel.clone()).max_decoding_message_size(64 << 20),
+            minds: MindsClient::new(channel.clone()),
             channel,
             running: Some(running),
             db,
@@ -102,6 +127,7 @@ impl TestServer {
         let (running, channel) = Self::serve(self.config.clone()).await;
         self.ledger = LedgerClient::new(channel.clone()).max_decoding_message_size(64 << 20);
         self.mind = MindClient::new(channel.clone()).max_decoding_message_size(64 << 20);
+        self.minds = MindsClient::new(channel.clone());
         self.channel = channel;
         self.running = Some(running);
     }
@@ -173,6 +199,15 @@ impl TestServer {
 }
 
 /// An event input without idempotency key.
+/// `message` as a call for the mind `mind` (the `pmm-mind` header).
+pub fn for_mind<T>(message: T, mind: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert(pmm::mind::MIND_HEADER, mind.parse().expect("ASCII"));
+    request
+}
+
 pub fn input(kind: &str, content: &str, meta: &str) -> EventInput {
     EventInput {
         kind: kind.to_string(),

@@ -43,8 +43,8 @@ async fn check_mode_finds_incremental_state_equal_to_a_rebuild() {
         .running
         .as_ref()
         .and_then(|r| r.gate.get())
-        .expect("ledger")
-        .clone();
+        .and_then(|minds| minds.default_mind())
+        .expect("ledger");
     let stats = ledger.sequencer_stats();
     assert!(
         stats.fold_checks.load(Ordering::Relaxed) >= 5,

@@ -14,7 +14,7 @@ use tonic_reflection::pb::v1::ServerReflectionRequest;
 async fn health_is_serving_and_reflection_lists_only_public_services() {
     let mut s = TestServer::start().await;
     let mut health = HealthClient::new(s.channel.clone());
-    for service in ["", "pmm.v1.Ledger", "pmm.v1.Mind"] {
+    for service in ["", "pmm.v1.Ledger", "pmm.v1.Mind", "pmm.v1.Minds"] {
         let r = health
             .check(HealthCheckRequest {
                 service: service.into(),
@@ -42,7 +42,12 @@ async fn health_is_serving_and_reflection_lists_only_public_services() {
     names.sort();
     assert_eq!(
         names,
-        ["grpc.health.v1.Health", "pmm.v1.Ledger", "pmm.v1.Mind"]
+        [
+            "grpc.health.v1.Health",
+            "pmm.v1.Ledger",
+            "pmm.v1.Mind",
+            "pmm.v1.Minds"
+        ]
     );
 
     // The same through v1alpha, all that older grpcurl and ghz speak.

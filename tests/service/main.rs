@@ -16,6 +16,7 @@ mod health;
 mod idempotency;
 mod ids;
 mod large_events;
+mod many_minds;
 mod metrics_history;
 mod minds;
 mod projection;

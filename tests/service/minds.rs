@@ -1,24 +1,16 @@
-//! Addressing a mind: the `pmm-mind` header. This server serves one mind,
-//! `default`: calls without the header or naming it are served, a name
-//! outside the documented set is INVALID_ARGUMENT naming the header, any
-//! other mind NOT_FOUND for every `pmm.v1` call (Head and Subscribe too),
-//! with the ledger untouched; health ignores the header.
+//! Addressing a mind: the `pmm-mind` header. A server of one file (`--db`)
+//! serves one mind, `default`: calls without the header or naming it are
+//! served, a name outside the documented set is INVALID_ARGUMENT naming the
+//! header, any other mind NOT_FOUND for every `pmm.v1` call (Head and
+//! Subscribe too), with the ledger untouched; health ignores the header.
+//! Servers of a data directory: see `many_minds`.
 
-use crate::common::server::{input, TestServer};
-use pmm::mind::MIND_HEADER;
+use crate::common::server::{for_mind, input, TestServer};
 use pmm::v1;
-use tonic::{Code, Request};
-
-fn for_mind<T>(message: T, mind: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert(MIND_HEADER, mind.parse().expect("ASCII"));
-    request
-}
+use tonic::Code;
 
 #[tokio::test]
-async fn the_default_mind_is_served_and_others_are_not_found() {
+async fn one_file_serves_default_and_others_are_not_found() {
     let mut s = TestServer::start().await;
     s.append("user", "hello", "{}").await;
 
@@ -60,10 +52,33 @@ async fn the_default_mind_is_served_and_others_are_not_found() {
     assert!(
         append
             .message()
-            .starts_with("pmm-mind: no mind named \"alice\""),
+            .starts_with("pmm-mind: no mind named \"alice\"")
+            && append.message().contains("--db"),
         "{}",
         append.message()
     );
+    // Nor can one be created on it.
+    let create = s
+        .minds
+        .create_mind(v1::CreateMindRequest {
+            name: "alice".into(),
+        })
+        .await
+        .expect_err("one file");
+    assert_eq!(
+        create.code(),
+        Code::FailedPrecondition,
+        "{}",
+        create.message()
+    );
+    let list = s
+        .minds
+        .list_minds(v1::ListMindsRequest::default())
+        .await
+        .expect("list")
+        .into_inner();
+    let names: Vec<&str> = list.minds.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["default"]);
     let head = s
         .ledger
         .head(for_mind(v1::HeadRequest {}, "alice"))

@@ -52,7 +52,7 @@ async fn new_data_folders_are_0700_and_database_files_0600() {
     use crate::common::security::mode;
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("data").join("minds").join("pmm.db");
-    let mut s = TestServer::start_with(|c| c.db = db.clone()).await;
+    let mut s = TestServer::start_with(|c| c.db = Some(db.clone())).await;
     s.append("user", "written", "{}").await;
     for folder in [dir.path().join("data"), dir.path().join("data/minds")] {
         assert_eq!(mode(&folder), 0o700, "{}", folder.display());
@@ -66,7 +66,7 @@ async fn new_data_folders_are_0700_and_database_files_0600() {
     // An existing file keeps the mode it was given.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).expect("chmod");
-    let mut again = TestServer::start_with(|c| c.db = db.clone()).await;
+    let mut again = TestServer::start_with(|c| c.db = Some(db.clone())).await;
     assert_eq!(again.head().await.last_id, 1);
     assert_eq!(mode(&db), 0o640);
     again.stop().await;

@@ -1,10 +1,11 @@
-//! The tower layer that reads which mind a call is for (the `pmm-mind`
-//! header, see [`pmm::mind`]) before any service sees it. This server
-//! serves one mind, `default` (its `--db`): a call without the header, or
-//! naming `default`, goes on; a name outside the documented set is
-//! INVALID_ARGUMENT naming the header; any other mind is NOT_FOUND, for
-//! every `pmm.v1` call (Head and Subscribe included). Health and reflection
-//! are not about a mind and pass whatever the header says.
+//! The tower layer that checks which mind a call is for (the `pmm-mind`
+//! header, see [`pmm::mind`]) before any service sees it: a name outside
+//! the documented set is INVALID_ARGUMENT naming the header, for every
+//! `pmm.v1` call that addresses a mind (Head and Subscribe included). Which
+//! minds exist is the registry's to say ([`crate::minds::registry`]); the
+//! services read the name with [`mind_of`]. Health, reflection and the
+//! administration of minds (`pmm.v1.Minds`, which names minds in its
+//! requests) pass whatever the header says.
 
 use std::task::{Context, Poll};
 
@@ -18,32 +19,23 @@ use tower_service::Service;
 
 /// The gRPC path prefix of the calls that address a mind.
 const MIND_CALLS: &str = "/pmm.v1.";
+/// The service that names minds in its requests instead.
+const ADMINISTRATION: &str = "/pmm.v1.Minds/";
 
-/// Why a call's mind cannot be served.
+/// A header that does not name a mind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Unaddressable {
-    #[error("{MIND_HEADER}: {0}")]
-    BadName(String),
-    #[error(
-        "{MIND_HEADER}: no mind named {0:?} on this server (it serves the one mind \
-         {DEFAULT_MIND:?}; omit the header or name it)"
-    )]
-    Unknown(String),
-}
+#[error("{MIND_HEADER}: {0}")]
+pub struct BadName(String);
 
-impl From<Unaddressable> for Status {
-    fn from(e: Unaddressable) -> Status {
-        let message = e.to_string();
-        match e {
-            Unaddressable::BadName(_) => Status::invalid_argument(message),
-            Unaddressable::Unknown(_) => Status::not_found(message),
-        }
+impl From<BadName> for Status {
+    fn from(e: BadName) -> Status {
+        Status::invalid_argument(e.to_string())
     }
 }
 
-/// Decides a call to `path` carrying `headers`.
-pub fn address(path: &str, headers: &HeaderMap) -> Result<(), Unaddressable> {
-    if !path.starts_with(MIND_CALLS) {
+/// Checks the mind a call to `path` carrying `headers` names.
+pub fn address(path: &str, headers: &HeaderMap) -> Result<(), BadName> {
+    if !path.starts_with(MIND_CALLS) || path.starts_with(ADMINISTRATION) {
         return Ok(());
     }
     let Some(value) = headers.get(MIND_HEADER) else {
@@ -51,16 +43,22 @@ pub fn address(path: &str, headers: &HeaderMap) -> Result<(), Unaddressable> {
     };
     let name = value
         .to_str()
-        .map_err(|_| Unaddressable::BadName("is not ASCII text".into()))?;
-    check_mind_name(name).map_err(|why| Unaddressable::BadName(format!("{name:?} {why}")))?;
-    if name == DEFAULT_MIND {
-        Ok(())
-    } else {
-        Err(Unaddressable::Unknown(name.to_string()))
-    }
+        .map_err(|_| BadName("is not ASCII text".into()))?;
+    check_mind_name(name).map_err(|why| BadName(format!("{name:?} {why}")))
 }
 
-/// Refuses the calls whose mind this server does not serve.
+/// The mind a call is for (checked by [`MindLayer`]): its header, or
+/// `default`.
+pub fn mind_of<R>(request: &tonic::Request<R>) -> String {
+    request
+        .metadata()
+        .get(MIND_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or(DEFAULT_MIND)
+        .to_string()
+}
+
+/// Refuses the calls whose header does not name a mind.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MindLayer;
 
@@ -114,13 +112,13 @@ mod tests {
     }
 
     #[test]
-    fn the_default_mind_is_served_others_refused_health_untouched() {
+    fn names_of_the_set_pass_others_are_refused_naming_the_header() {
         let head = "/pmm.v1.Ledger/Head";
         assert_eq!(address(head, &headers(None)), Ok(()));
         assert_eq!(address(head, &headers(Some(b"default"))), Ok(()));
         assert_eq!(
             address("/pmm.v1.Mind/GetMetrics", &headers(Some(b"alice"))),
-            Err(Unaddressable::Unknown("alice".into()))
+            Ok(())
         );
         let bad = address(head, &headers(Some(b"Alice"))).expect_err("bad name");
         let status = Status::from(bad);
@@ -129,22 +127,23 @@ mod tests {
             status.message(),
             "pmm-mind: \"Alice\" must start with a-z or 0-9"
         );
-        let unknown = Status::from(Unaddressable::Unknown("alice".into()));
-        assert_eq!(unknown.code(), tonic::Code::NotFound);
-        assert!(
-            unknown.message().contains("\"alice\""),
-            "{}",
-            unknown.message()
-        );
-        assert!(matches!(
-            address(head, &headers(Some(b"\xff"))),
-            Err(Unaddressable::BadName(_))
-        ));
+        assert!(address(head, &headers(Some(b"\xff"))).is_err());
         for path in [
             "/grpc.health.v1.Health/Check",
             "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            "/pmm.v1.Minds/ListMinds",
         ] {
-            assert_eq!(address(path, &headers(Some(b"alice"))), Ok(()), "{path}");
+            assert_eq!(address(path, &headers(Some(b"Alice"))), Ok(()), "{path}");
         }
+    }
+
+    #[test]
+    fn a_call_without_the_header_is_for_default() {
+        let mut request = tonic::Request::new(());
+        assert_eq!(mind_of(&request), "default");
+        request
+            .metadata_mut()
+            .insert(MIND_HEADER, "alice".parse().expect("value"));
+        assert_eq!(mind_of(&request), "alice");
     }
 }

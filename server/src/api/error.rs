@@ -8,12 +8,15 @@ use tonic::{Code, Status};
 use super::validate::RequestError;
 use crate::ledger::breakdown::TokenizerError;
 use crate::ledger::condition::Condition;
-use crate::ledger::handle::{AsOfError, ViewError};
+use crate::ledger::handle::{AsOfError, OpenError, ViewError};
 use crate::ledger::head::Head;
 use crate::ledger::history::HistoryError;
 use crate::ledger::hub::HubError;
 use crate::ledger::replay::ReplayError;
 use crate::ledger::sequencer::WriteError;
+use crate::minds::backup::BackupError;
+use crate::minds::layout::LayoutError;
+use crate::minds::registry::MindError;
 use crate::rules::ContextError;
 use crate::store::StoreError;
 
@@ -40,6 +43,15 @@ pub enum Error {
     Tokenizer(#[from] TokenizerError),
     #[error(transparent)]
     View(ViewError),
+    /// Boxed: an error opening a mind carries a store or replay error.
+    #[error(transparent)]
+    Mind(Box<MindError>),
+    #[error(
+        "confirm: {confirm:?} does not repeat the name {name:?} (DeleteMind needs the name twice)"
+    )]
+    Unconfirmed { name: String, confirm: String },
+    #[error(transparent)]
+    Backup(#[from] BackupError),
     #[error("no event with id {id} (the ledger's last id is {last_id})")]
     NotFound { id: i64, last_id: i64 },
     #[error(
@@ -71,7 +83,9 @@ impl From<Error> for Status {
             Error::Subscribe(e) => match e {
                 HubError::BeyondHead { .. } => Status::out_of_range(message),
                 HubError::TooMany(_) => Status::resource_exhausted(message),
-                HubError::ShuttingDown => Status::unavailable(message),
+                HubError::ShuttingDown | HubError::MindClosed | HubError::MindDeleted => {
+                    Status::unavailable(message)
+                }
                 HubError::Store(e) => store(&e, message),
                 HubError::Join(_) => internal(message),
             },
@@ -95,6 +109,13 @@ impl From<Error> for Status {
                 ViewError::Store(e) => store(&e, message),
             },
             Error::NotFound { .. } => Status::not_found(message),
+            Error::Mind(e) => mind(*e, message),
+            Error::Unconfirmed { .. } => Status::failed_precondition(message),
+            Error::Backup(e) => match e {
+                BackupError::BadPath(_) => Status::invalid_argument(message),
+                BackupError::Exists(_) => Status::already_exists(message),
+                BackupError::Failed { .. } => internal(message),
+            },
             Error::Starting { .. } => Status::unavailable(message),
             Error::Worker(_) => internal(message),
             Error::Busy { retry_after, .. } => {
@@ -108,6 +129,32 @@ impl From<Error> for Status {
             }
             Error::Undecodable { .. } => Status::invalid_argument(message),
         }
+    }
+}
+
+impl From<MindError> for Error {
+    fn from(e: MindError) -> Error {
+        Error::Mind(Box::new(e))
+    }
+}
+
+fn mind(e: MindError, message: String) -> Status {
+    match e {
+        MindError::NotFound { .. } => Status::not_found(message),
+        MindError::AlreadyExists(_) => Status::already_exists(message),
+        MindError::DefaultStays => Status::failed_precondition(message),
+        MindError::ShuttingDown => Status::unavailable(message),
+        MindError::Open { source, .. } => match source {
+            OpenError::Store(e) => store(&e, message),
+            OpenError::Replay(e) => replay(&e, message),
+        },
+        MindError::Layout(e) => match e {
+            LayoutError::SingleFile(_) => Status::failed_precondition(message),
+            LayoutError::Taken(_) => Status::already_exists(message),
+            LayoutError::List { .. } | LayoutError::Move { .. } => internal(message),
+            LayoutError::Store(e) => store(&e, message),
+        },
+        MindError::Worker(_) => internal(message),
     }
 }
 

@@ -11,9 +11,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
+use super::addressing::mind_of;
 use super::admission::{Admission, Work};
 use super::error::Error;
-use super::gate::{blocking, Gate};
+use super::gate::{blocking, mind_and_request, Gate};
 use super::validate::{AppendCommand, Validate};
 use super::{mind, respond};
 use crate::config::Limits;
@@ -49,18 +50,21 @@ impl LedgerService {
         }
     }
 
-    /// The ledger and the validated request.
-    fn open<R: Validate>(&self, request: Request<R>) -> Result<(Arc<Ledger>, R::Valid), Error> {
-        let ledger = self.gate.ledger()?;
-        let valid = request.into_inner().validate(&self.limits)?;
-        Ok((ledger, valid))
+    /// The open mind the call is for and the validated request.
+    async fn open<R: Validate>(
+        &self,
+        request: Request<R>,
+    ) -> Result<(Arc<Ledger>, R::Valid), Error> {
+        mind_and_request(&self.gate, &self.limits, request, false).await
     }
 
     async fn serve_append(
         &self,
         request: Request<v1::AppendRequest>,
     ) -> Result<v1::AppendResponse, Error> {
-        let (ledger, AppendCommand { batch, views }) = self.open(request)?;
+        // An Append may create its mind (--create-minds-on-append).
+        let (ledger, AppendCommand { batch, views }) =
+            mind_and_request(&self.gate, &self.limits, request, true).await?;
         let outcome = ledger.append(batch).await?;
         let views = match (views, outcome.snapshot.as_ref()) {
             (Some(wanted), Some(snapshot)) => Some(v1::AppendViews {
@@ -86,7 +90,7 @@ impl LedgerService {
         &self,
         request: Request<v1::ReadRequest>,
     ) -> Result<v1::ReadResponse, Error> {
-        let (ledger, query) = self.open(request)?;
+        let (ledger, query) = self.open(request).await?;
         let as_of_id = ledger.head().last_id;
         let direction = query.direction;
         let page = blocking(move || Ok(ledger.read_page(&query)?)).await?;
@@ -112,7 +116,7 @@ impl LedgerService {
         &self,
         request: Request<v1::GetEventRequest>,
     ) -> Result<v1::GetEventResponse, Error> {
-        let (ledger, id) = self.open(request)?;
+        let (ledger, id) = self.open(request).await?;
         let last_id = ledger.head().last_id;
         let row = blocking(move || Ok(ledger.event(id)?)).await?;
         match row {
@@ -127,7 +131,7 @@ impl LedgerService {
         &self,
         request: Request<v1::SubscribeRequest>,
     ) -> Result<BoxStream<v1::SubscribeResponse>, Error> {
-        let (ledger, spec) = self.open(request)?;
+        let (ledger, spec) = self.open(request).await?;
         let items = ledger.subscribe(spec)?;
         // A delivery's share of the subscription's byte budget is given
         // back once it has become a message.
@@ -142,7 +146,7 @@ impl LedgerService {
         &self,
         request: Request<v1::VerifyChainRequest>,
     ) -> Result<v1::VerifyChainResponse, Error> {
-        let (ledger, ()) = self.open(request)?;
+        let (ledger, ()) = self.open(request).await?;
         let last_id = ledger.head().last_id;
         let result = self
             .admission
@@ -157,14 +161,17 @@ impl LedgerService {
         &self,
         request: Request<v1::StatsRequest>,
     ) -> Result<v1::StatsResponse, Error> {
-        let (ledger, ()) = self.open(request)?;
+        let mind = mind_of(&request);
+        let (ledger, ()) = self.open(request).await?;
         let stats = blocking(move || Ok(ledger.stats()?)).await?;
         let connections = self.connections.as_ref().map(Connections::report);
+        let minds = self.gate.registry()?.figures();
         Ok(respond::stats(
             stats,
             &self.limits,
             &self.admission.figures(),
             connections.as_ref(),
+            (&mind, minds),
         ))
     }
 
@@ -172,7 +179,7 @@ impl LedgerService {
         &self,
         request: Request<v1::ImportRequest>,
     ) -> Result<v1::ImportResponse, Error> {
-        let (ledger, batch) = self.open(request)?;
+        let (ledger, batch) = self.open(request).await?;
         let outcome = ledger.import(batch).await?;
         Ok(v1::ImportResponse {
             imported: outcome.imported,
@@ -185,7 +192,7 @@ impl LedgerService {
         &self,
         request: Request<v1::ExportRequest>,
     ) -> Result<BoxStream<v1::ExportResponse>, Error> {
-        let (ledger, query) = self.open(request)?;
+        let (ledger, query) = self.open(request).await?;
         // Carried in the stream's state: the slot is free again when the
         // stream ends or the client goes away.
         let admitted = self.admission.admit(Work::Export)?;
@@ -273,7 +280,7 @@ impl ledger_server::Ledger for LedgerService {
         &self,
         request: Request<v1::HeadRequest>,
     ) -> Result<Response<v1::LedgerHead>, Status> {
-        let (ledger, ()) = self.open(request)?;
+        let (ledger, ()) = self.open(request).await?;
         Ok(Response::new(respond::head(&ledger.head())))
     }
 

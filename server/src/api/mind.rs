@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 
 use super::admission::{Admission, Work};
 use super::error::Error;
-use super::gate::{blocking, Gate};
+use super::gate::{blocking, mind_and_request, Gate};
 use super::respond;
 use super::validate::{AsOf, ContextQuery, Validate};
 use crate::config::Limits;
@@ -88,18 +88,19 @@ impl MindService {
             .await
     }
 
-    /// The ledger and the validated request.
-    fn open<R: Validate>(&self, request: Request<R>) -> Result<(Arc<Ledger>, R::Valid), Error> {
-        let ledger = self.gate.ledger()?;
-        let valid = request.into_inner().validate(&self.limits)?;
-        Ok((ledger, valid))
+    /// The open mind the call is for and the validated request.
+    async fn open<R: Validate>(
+        &self,
+        request: Request<R>,
+    ) -> Result<(Arc<Ledger>, R::Valid), Error> {
+        mind_and_request(&self.gate, &self.limits, request, false).await
     }
 
     async fn serve_projection(
         &self,
         request: Request<v1::GetProjectionRequest>,
     ) -> Result<v1::GetProjectionResponse, Error> {
-        let (ledger, q) = self.open(request)?;
+        let (ledger, q) = self.open(request).await?;
         let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::projection(
             &ledger.projection(&s, q.strict, &q.page),
@@ -110,7 +111,7 @@ impl MindService {
         &self,
         request: Request<v1::GetIdentityRequest>,
     ) -> Result<v1::GetIdentityResponse, Error> {
-        let (ledger, as_of) = self.open(request)?;
+        let (ledger, as_of) = self.open(request).await?;
         let s = self.snapshot(&ledger, as_of).await?;
         Ok(v1::GetIdentityResponse {
             identity: Some(respond::identity(&views::identity(
@@ -124,7 +125,7 @@ impl MindService {
         &self,
         request: Request<v1::GetDirectivesRequest>,
     ) -> Result<v1::GetDirectivesResponse, Error> {
-        let (ledger, q) = self.open(request)?;
+        let (ledger, q) = self.open(request).await?;
         let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::directives(&s, q.active_only))
     }
@@ -133,7 +134,7 @@ impl MindService {
         &self,
         request: Request<v1::GetMetricsRequest>,
     ) -> Result<v1::GetMetricsResponse, Error> {
-        let (ledger, q) = self.open(request)?;
+        let (ledger, q) = self.open(request).await?;
         let s = self.snapshot(&ledger, q.as_of).await?;
         Ok(respond::metrics(&s, q.include_diagnosis)?)
     }
@@ -142,7 +143,7 @@ impl MindService {
         &self,
         request: Request<v1::GetContextRequest>,
     ) -> Result<v1::GetContextResponse, Error> {
-        let (ledger, q) = self.open(request)?;
+        let (ledger, q) = self.open(request).await?;
         let s = self.snapshot(&ledger, q.as_of).await?;
         let cached = match ledger.cached_context(&s, &q.params, q.tail) {
             Some(cached) => cached,
@@ -166,7 +167,7 @@ impl MindService {
         &self,
         request: Request<v1::GetMetricsHistoryRequest>,
     ) -> Result<v1::GetMetricsHistoryResponse, Error> {
-        let (ledger, query) = self.open(request)?;
+        let (ledger, query) = self.open(request).await?;
         let history = self
             .admission
             .run(Work::Replay, move |cancel| {
@@ -176,8 +177,11 @@ impl MindService {
         Ok(respond::metrics_history(&history))
     }
 
-    fn serve_embed(&self, request: Request<v1::EmbedRequest>) -> Result<v1::EmbedResponse, Error> {
-        let (ledger, text) = self.open(request)?;
+    async fn serve_embed(
+        &self,
+        request: Request<v1::EmbedRequest>,
+    ) -> Result<v1::EmbedResponse, Error> {
+        let (ledger, text) = self.open(request).await?;
         let vector = ledger.embed(&text);
         Ok(v1::EmbedResponse {
             digest: digest(&vector[..]),
@@ -189,7 +193,7 @@ impl MindService {
         &self,
         request: Request<v1::SearchRequest>,
     ) -> Result<v1::SearchResponse, Error> {
-        let (ledger, query) = self.open(request)?;
+        let (ledger, query) = self.open(request).await?;
         let last_id = ledger.head().last_id;
         let result = self
             .admission
@@ -249,7 +253,7 @@ impl mind_server::Mind for MindService {
         &self,
         request: Request<v1::EmbedRequest>,
     ) -> Result<Response<v1::EmbedResponse>, Status> {
-        Ok(Response::new(self.serve_embed(request)?))
+        Ok(Response::new(self.serve_embed(request).await?))
     }
 
     async fn search(

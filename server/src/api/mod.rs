@@ -9,6 +9,7 @@ pub mod error;
 pub mod gate;
 pub mod ledger;
 pub mod mind;
+pub mod minds;
 pub mod respond;
 pub mod undecodable;
 pub mod validate;

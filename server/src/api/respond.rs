@@ -17,6 +17,7 @@ use crate::ledger::search::SearchResult;
 use crate::ledger::sequencer::Appended;
 use crate::ledger::snapshot::Snapshot;
 use crate::ledger::views::{IdentityView, ProjectionView};
+use crate::minds::registry::RegistryFigures;
 use crate::rules::metrics::Adoption;
 use crate::rules::{ContextError, Section, Stage};
 use crate::store::schema::Durability;
@@ -350,7 +351,10 @@ pub fn stats(
     limits: &Limits,
     work: &[WorkFigures],
     connections: Option<&ConnectionReport>,
+    minds: (&str, RegistryFigures),
 ) -> v1::StatsResponse {
+    let (mind, figures) = minds;
+    let open_limits = figures.limits;
     let settings = connections.map(|c| c.settings);
     let counted = connections.map(|c| c.figures).unwrap_or_default();
     let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis() as u64);
@@ -444,5 +448,12 @@ pub fn stats(
         connections_closed_handshake: counted.closed_handshake,
         accept_errors: counted.accept_errors,
         open_files_limit: connections.and_then(|c| c.open_files_limit).unwrap_or(0),
+        mind: mind.to_string(),
+        open_minds: figures.open,
+        max_open_minds: open_limits.map_or(0, |l| l.max_open_minds as u64),
+        open_minds_memory_bytes: figures.open_memory_bytes,
+        max_open_minds_memory_bytes: open_limits.map_or(0, |l| l.max_open_memory),
+        minds_opened: figures.opened,
+        minds_closed: figures.closed,
     }
 }

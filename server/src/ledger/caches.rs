@@ -63,7 +63,21 @@ impl Default for Caches {
     }
 }
 
+/// Rough bytes of one cached context block or projection view (a few
+/// kilobytes of text and small vectors).
+const VIEW_BYTES: u64 = 8 << 10;
+/// Rough bytes of one cached past snapshot of a small ledger.
+const SNAPSHOT_BYTES: u64 = 64 << 10;
+
 impl Caches {
+    /// An estimate of the memory the caches hold, in bytes.
+    pub fn bytes(&self) -> u64 {
+        let vector = (EMBED_DIM * std::mem::size_of::<f64>()) as u64 + 64;
+        (self.embeddings.len() + self.event_vectors.len()) as u64 * vector
+            + (self.contexts.len() + self.projections.len()) as u64 * VIEW_BYTES
+            + self.history.len() as u64 * SNAPSHOT_BYTES
+    }
+
     /// Every cache's counters.
     pub fn figures(&self) -> Vec<CacheFigures> {
         vec![

@@ -6,6 +6,7 @@
 //! runtime.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use super::cancel::Cancel;
 use super::condition::{Condition, ConditionCell};
 use super::head::Head;
 use super::history::{self, History, HistoryError, HistoryQuery};
-use super::hub::{self, Hub, HubError, HubLimits};
+use super::hub::{self, Ending, Hub, HubError, HubLimits};
 use super::replay::{self, Progress, ReplayError, Verification};
 use super::search::{self, SearchQuery, SearchResult};
 use super::sequencer::{
@@ -34,6 +35,12 @@ use crate::rules::{ContextError, ContextFolds, ContextParams, Fold, TailLimits};
 use crate::store::checkpoint::Checkpointer;
 use crate::store::schema::Durability;
 use crate::store::{write, Page, PageQuery, Store, StoreError};
+
+/// The memory of an open ledger besides its windows and caches (its SQLite
+/// connections and their page caches, the checkpoint thread, the folded
+/// state of a small ledger): measured as the growth of the server's RSS per
+/// open mind of 1,000 events, see BENCHMARKS.md "Many minds".
+pub const OPEN_LEDGER_BYTES: u64 = 256 << 10;
 
 /// How a ledger is opened and run.
 #[derive(Clone, Debug)]
@@ -54,6 +61,8 @@ pub struct LedgerConfig {
     /// Write on although the file does not match its head anchor (after an
     /// operator checked it); the anchor then names the current head.
     pub accept_anchor: bool,
+    /// Open subscriptions, counted across every ledger that shares this.
+    pub subscribers: Arc<AtomicUsize>,
 }
 
 /// Why a ledger could not be opened.
@@ -185,7 +194,11 @@ impl Ledger {
                 anchored,
             )),
         )?;
-        let hub = Hub::new(config.hub, folded.head.last_id);
+        let hub = Hub::new(
+            config.hub,
+            folded.head.last_id,
+            Arc::clone(&config.subscribers),
+        );
         let sequencer = Sequencer::start(
             conn,
             folded,
@@ -461,9 +474,20 @@ impl Ledger {
         &self.sequencer.stats
     }
 
-    /// Ends subscriptions; the sequencer finishes what it has queued.
-    pub fn shut_down(&self) {
-        self.hub.shut_down();
+    /// Ends subscriptions (with the error `ending` gives); the sequencer
+    /// finishes what it has queued.
+    pub fn end_subscriptions(&self, ending: Ending) {
+        self.hub.end(ending);
+    }
+
+    /// An estimate of the memory this open ledger holds, in bytes: a fixed
+    /// part (measured: connections, threads, the folded state of a small
+    /// ledger) and the parts that grow — the tail window, the live window
+    /// and the caches.
+    pub fn memory_bytes(&self) -> u64 {
+        let (_, live_window) = self.hub.window_size();
+        let tail = self.published.snapshot().state.tail.bytes();
+        OPEN_LEDGER_BYTES + (live_window + tail) as u64 + self.caches.bytes()
     }
 
     /// Refuses new writes and waits for what is queued to be written.

@@ -185,6 +185,11 @@ impl TailWindow {
         }
     }
 
+    /// Bytes of the rows it holds.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Whether the last `n` rows are all held (or every row there is).
     pub fn holds(&self, n: usize) -> bool {
         n <= self.rows.len() || !self.evicted

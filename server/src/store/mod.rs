@@ -9,11 +9,13 @@ pub mod schema;
 pub mod write;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{params_from_iter, OpenFlags, Row as SqlRow};
+use rusqlite::{params_from_iter, Connection, OpenFlags, Row as SqlRow};
+use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::event::{Event, ParsedMeta};
 
@@ -204,6 +206,54 @@ fn kinds_clause(kinds: &[String]) -> String {
     }
 }
 
+/// How long a read connection beyond the first stays open unused.
+const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// The threads that open and reap read connections, shared by every open
+/// ledger's pool (r2d2 would start 3 per pool).
+fn pool_workers() -> Arc<ScheduledThreadPool> {
+    static WORKERS: OnceLock<Arc<ScheduledThreadPool>> = OnceLock::new();
+    Arc::clone(WORKERS.get_or_init(|| {
+        Arc::new(
+            ScheduledThreadPool::builder()
+                .num_threads(2)
+                .thread_name_pattern("pmm-pool-{}")
+                .build(),
+        )
+    }))
+}
+
+/// The rows of a ledger file and its last row, read without serving it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileHead {
+    pub count: u64,
+    pub last_id: i64,
+    pub last_hash: Option<String>,
+}
+
+/// The [`FileHead`] of the ledger file at `path` (read-only, one short read
+/// transaction). Blocking.
+pub fn head_of_file(path: &Path) -> Result<FileHead, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let (count, last_id): (i64, Option<i64>) =
+        conn.query_row("SELECT COUNT(*), MAX(id) FROM events", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let last_hash = match last_id {
+        Some(id) => conn.query_row("SELECT hash FROM events WHERE id = ?1", [id], |r| r.get(0))?,
+        None => None,
+    };
+    Ok(FileHead {
+        count: count.max(0) as u64,
+        last_id: last_id.unwrap_or(0),
+        last_hash,
+    })
+}
+
 impl Store {
     /// Opens the read pool on a database the writer has already set up.
     pub fn open_pool(path: &Path, size: u32) -> Result<Store, StoreError> {
@@ -216,6 +266,11 @@ impl Store {
             });
         let pool = Pool::builder()
             .max_size(size.max(1))
+            // One connection kept; more opened under load and closed
+            // after a minute idle: an idle open mind holds few files.
+            .min_idle(Some(1))
+            .idle_timeout(Some(POOL_IDLE))
+            .thread_pool(pool_workers())
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         Ok(Store {

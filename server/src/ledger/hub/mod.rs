@@ -88,6 +88,10 @@ pub enum HubError {
     TooMany(usize),
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("this mind was closed to make room for others (--max-open-minds, --max-open-memory); subscribe again after the last id you received: nothing was lost")]
+    MindClosed,
+    #[error("this mind was deleted")]
+    MindDeleted,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("catch-up read failed: {0}")]
@@ -115,7 +119,29 @@ pub struct Hub {
     reads: Arc<Semaphore>,
     subscribers: Arc<AtomicUsize>,
     limits: HubLimits,
-    shutdown: watch::Sender<bool>,
+    shutdown: watch::Sender<Option<Ending>>,
+}
+
+/// Why every subscription of a hub ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The server is shutting down.
+    ShuttingDown,
+    /// The mind was closed to make room (its subscribers resume later).
+    Closed,
+    /// The mind was deleted.
+    Deleted,
+}
+
+impl Ending {
+    /// The error a subscription ends with.
+    pub fn error(self) -> HubError {
+        match self {
+            Ending::ShuttingDown => HubError::ShuttingDown,
+            Ending::Closed => HubError::MindClosed,
+            Ending::Deleted => HubError::MindDeleted,
+        }
+    }
 }
 
 /// Decrements the subscriber count when a subscription ends.
@@ -128,10 +154,12 @@ impl Drop for Registration {
 }
 
 impl Hub {
-    /// A hub over a ledger whose last row is `last_id`.
-    pub fn new(limits: HubLimits, last_id: i64) -> Self {
+    /// A hub over a ledger whose last row is `last_id`; `subscribers`
+    /// counts the subscriptions of every hub that shares it (the limit
+    /// `max_subscribers` is on that count).
+    pub fn new(limits: HubLimits, last_id: i64, subscribers: Arc<AtomicUsize>) -> Self {
         let (committed, _) = watch::channel(last_id);
-        let (shutdown, _) = watch::channel(false);
+        let (shutdown, _) = watch::channel(None);
         Hub {
             window: Arc::new(Window::new(
                 limits.window_rows,
@@ -140,7 +168,7 @@ impl Hub {
             )),
             committed,
             reads: Arc::new(Semaphore::new(CONCURRENT_READS)),
-            subscribers: Arc::new(AtomicUsize::new(0)),
+            subscribers,
             limits,
             shutdown,
         }
@@ -168,9 +196,14 @@ impl Hub {
         self.window.size()
     }
 
-    /// Ends every subscription with [`HubError::ShuttingDown`].
-    pub fn shut_down(&self) {
-        self.shutdown.send_replace(true);
+    /// Ends every subscription, with the error `ending` gives (the first
+    /// reason given stands).
+    pub fn end(&self, ending: Ending) {
+        self.shutdown.send_if_modified(|current| {
+            let first = current.is_none();
+            current.get_or_insert(ending);
+            first
+        });
     }
 
     /// Starts a subscription; its items arrive on the returned receiver.
@@ -180,8 +213,8 @@ impl Hub {
         store: Store,
         published: Arc<Published>,
     ) -> Result<mpsc::Receiver<Result<Delivery, HubError>>, HubError> {
-        if *self.shutdown.borrow() {
-            return Err(HubError::ShuttingDown);
+        if let Some(ending) = *self.shutdown.borrow() {
+            return Err(ending.error());
         }
         let count = self.subscribers.fetch_add(1, Ordering::AcqRel) + 1;
         let registration = Registration(Arc::clone(&self.subscribers));

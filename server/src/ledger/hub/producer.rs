@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use super::window::{Found, Window};
-use super::{Delivery, HubError, Item, Registration, Spec};
+use super::{Delivery, Ending, HubError, Item, Registration, Spec};
 use crate::event::Event;
 use crate::ledger::snapshot::Published;
 use crate::store::{row_bytes, Store};
@@ -37,7 +37,7 @@ pub(super) struct Producer {
     pub window: Arc<Window>,
     /// The id of the last row pushed into the window.
     pub committed: watch::Receiver<i64>,
-    pub shutdown: watch::Receiver<bool>,
+    pub shutdown: watch::Receiver<Option<Ending>>,
     /// The bounded pool of SQLite reads shared by every subscription.
     pub reads: Arc<Semaphore>,
     pub tx: mpsc::Sender<Result<Delivery, HubError>>,
@@ -188,7 +188,8 @@ impl Producer {
     /// Ends the stream with UNAVAILABLE, or, if its client has stalled and
     /// its queue is full, just ends it: shutdown never waits for a client.
     fn end_for_shutdown(&mut self) -> Result<(), Gone> {
-        let _ = self.tx.try_send(Err(HubError::ShuttingDown));
+        let ending = (*self.shutdown.borrow()).unwrap_or(Ending::ShuttingDown);
+        let _ = self.tx.try_send(Err(ending.error()));
         Ok(())
     }
 

@@ -343,7 +343,7 @@ class WorkStats(_message.Message):
     def __init__(self, name: _Optional[str] = ..., limit: _Optional[int] = ..., running: _Optional[int] = ..., admitted: _Optional[int] = ..., refused: _Optional[int] = ..., cancelled: _Optional[int] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
-    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "work", "live_window_rows", "live_window_bytes", "chain_fault", "condition", "connections_open", "connections_accepted", "connections_refused", "connections_closed_idle", "connections_closed_handshake", "accept_errors", "open_files_limit")
+    __slots__ = ("as_of_id", "event_count", "events_by_kind", "caches", "rebuild_micros", "rebuild_events", "subscribers", "db_bytes", "wal_bytes", "uptime_seconds", "appended_events", "commits", "durability", "limits", "server_version", "work", "live_window_rows", "live_window_bytes", "chain_fault", "condition", "connections_open", "connections_accepted", "connections_refused", "connections_closed_idle", "connections_closed_handshake", "accept_errors", "open_files_limit", "mind", "open_minds", "max_open_minds", "open_minds_memory_bytes", "max_open_minds_memory_bytes", "minds_opened", "minds_closed")
     class EventsByKindEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -378,6 +378,13 @@ class StatsResponse(_message.Message):
     CONNECTIONS_CLOSED_HANDSHAKE_FIELD_NUMBER: _ClassVar[int]
     ACCEPT_ERRORS_FIELD_NUMBER: _ClassVar[int]
     OPEN_FILES_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MIND_FIELD_NUMBER: _ClassVar[int]
+    OPEN_MINDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_OPEN_MINDS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_MINDS_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_OPEN_MINDS_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MINDS_OPENED_FIELD_NUMBER: _ClassVar[int]
+    MINDS_CLOSED_FIELD_NUMBER: _ClassVar[int]
     as_of_id: int
     event_count: int
     events_by_kind: _containers.ScalarMap[str, int]
@@ -405,7 +412,14 @@ class StatsResponse(_message.Message):
     connections_closed_handshake: int
     accept_errors: int
     open_files_limit: int
-    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ..., work: _Optional[_Iterable[_Union[WorkStats, _Mapping]]] = ..., live_window_rows: _Optional[int] = ..., live_window_bytes: _Optional[int] = ..., chain_fault: _Optional[_Union[ChainFaultInfo, _Mapping]] = ..., condition: _Optional[str] = ..., connections_open: _Optional[int] = ..., connections_accepted: _Optional[int] = ..., connections_refused: _Optional[int] = ..., connections_closed_idle: _Optional[int] = ..., connections_closed_handshake: _Optional[int] = ..., accept_errors: _Optional[int] = ..., open_files_limit: _Optional[int] = ...) -> None: ...
+    mind: str
+    open_minds: int
+    max_open_minds: int
+    open_minds_memory_bytes: int
+    max_open_minds_memory_bytes: int
+    minds_opened: int
+    minds_closed: int
+    def __init__(self, as_of_id: _Optional[int] = ..., event_count: _Optional[int] = ..., events_by_kind: _Optional[_Mapping[str, int]] = ..., caches: _Optional[_Iterable[_Union[CacheStats, _Mapping]]] = ..., rebuild_micros: _Optional[int] = ..., rebuild_events: _Optional[int] = ..., subscribers: _Optional[int] = ..., db_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., uptime_seconds: _Optional[int] = ..., appended_events: _Optional[int] = ..., commits: _Optional[int] = ..., durability: _Optional[_Union[Durability, str]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., server_version: _Optional[str] = ..., work: _Optional[_Iterable[_Union[WorkStats, _Mapping]]] = ..., live_window_rows: _Optional[int] = ..., live_window_bytes: _Optional[int] = ..., chain_fault: _Optional[_Union[ChainFaultInfo, _Mapping]] = ..., condition: _Optional[str] = ..., connections_open: _Optional[int] = ..., connections_accepted: _Optional[int] = ..., connections_refused: _Optional[int] = ..., connections_closed_idle: _Optional[int] = ..., connections_closed_handshake: _Optional[int] = ..., accept_errors: _Optional[int] = ..., open_files_limit: _Optional[int] = ..., mind: _Optional[str] = ..., open_minds: _Optional[int] = ..., max_open_minds: _Optional[int] = ..., open_minds_memory_bytes: _Optional[int] = ..., max_open_minds_memory_bytes: _Optional[int] = ..., minds_opened: _Optional[int] = ..., minds_closed: _Optional[int] = ...) -> None: ...
 
 class ImportRequest(_message.Message):
     __slots__ = ("rows", "mode")
