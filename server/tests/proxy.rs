@@ -529,6 +529,15 @@ async fn minds_are_sharded_by_header_behind_haproxy_and_survive_a_restart() {
         .await
         .expect_err("the mind's server is down");
     assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused}");
+    assert!(
+        refused.message().contains("unavailable"),
+        "the proxy's own gRPC status: {refused}"
+    );
+    assert_eq!(
+        shard(refused.metadata()),
+        Some(victim + 1),
+        "the proxy names the server that is down"
+    );
     assert_eq!(
         holders(&data_dirs, probe),
         vec![victim],
@@ -729,6 +738,7 @@ fn the_config_template_has_its_placeholders_and_the_routing_lines() {
         "http-request set-header pmm-mind default unless { req.hdr(pmm-mind) -m found }",
         "http-after-response set-header pmm-shard %[srv_name]",
         "no option redispatch",
+        "http-error status 503 hdr grpc-status 14 hdr grpc-message \"pmm proxy: the server of this mind is unavailable\"",
     ] {
         assert!(
             config.lines().any(|l| l.trim() == line),
