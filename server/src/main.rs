@@ -76,8 +76,11 @@ async fn serve() -> std::process::ExitCode {
     if config.check {
         return check(&config);
     }
-    // Every connection holds a descriptor: allow as many as the hard limit.
-    pmm_server::transport::fdlimit::raise_and_log(config.connections.max_connections);
+    // Every connection and open mind holds descriptors: allow as many as
+    // the hard limit.
+    let minds_files =
+        config.max_open_minds as u64 * pmm_server::minds::registry::FILES_PER_IDLE_MIND;
+    pmm_server::transport::fdlimit::raise_and_log(config.connections.max_connections, minds_files);
     match run(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

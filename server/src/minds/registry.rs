@@ -37,6 +37,11 @@ use crate::ledger::replay::Progress;
 /// hold one. Different minds rarely share a stripe.
 pub const NAME_LOCKS: usize = 1024;
 
+/// File descriptors an idle open mind holds: the writer's, the
+/// checkpointer's and one reader's connection, each the file and its log,
+/// and the `-shm` they share (measured: BENCHMARKS.md "Many minds").
+pub const FILES_PER_IDLE_MIND: u64 = 7;
+
 /// How often the open minds are weighed again (their windows and caches
 /// grow and shrink).
 const REWEIGH_EVERY: Duration = Duration::from_secs(2);
@@ -449,6 +454,28 @@ impl Registry {
         Ok(ledger)
     }
 
+    /// Puts an open mind back in the cache with a new weight (which may
+    /// close others). Not `replace`: quick_cache hands a replaced value to
+    /// `on_evict`, which would close the mind. Under the name's lock, so
+    /// that nobody opens it meanwhile; a mind evicted since is left to its
+    /// close.
+    async fn reweigh(&self, name: &str, weight: u64) {
+        let _lock = self.lock(name).await;
+        let Some((name, mind)) = self.open.remove(name) else {
+            return;
+        };
+        // Held through the insert: a mind being inserted is pinned.
+        let ledger = mind.ledger;
+        self.open.insert(
+            name,
+            OpenMind {
+                ledger: Arc::clone(&ledger),
+                weight,
+            },
+        );
+        drop(ledger);
+    }
+
     /// A mind's weight in the cache: its memory, at least its share of the
     /// memory by count (so that the count is bounded too), at most all of
     /// it (a mind larger than the limit is still served, alone).
@@ -478,10 +505,7 @@ async fn reweigh(registry: std::sync::Weak<Registry>) {
             let weight = registry.weight(&mind.ledger);
             // Only a real change: a re-insert costs a little.
             if weight.abs_diff(mind.weight) > mind.weight / 8 {
-                let ledger = mind.ledger;
-                let _ = registry
-                    .open
-                    .replace(name, OpenMind { ledger, weight }, true);
+                registry.reweigh(&name, weight).await;
             }
         }
     }
@@ -491,4 +515,68 @@ async fn reweigh(registry: std::sync::Weak<Registry>) {
 /// (`20261130T031500.123Z`).
 pub fn utc_stamp() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn registry(dir: &std::path::Path, max_open_minds: usize) -> Arc<Registry> {
+        let config = Config::for_data_dir(dir);
+        Registry::new(
+            config.layout(),
+            config.ledger(PathBuf::new()),
+            OpenLimits {
+                max_open_minds,
+                max_open_memory: 1 << 30,
+            },
+            false,
+            Arc::new(Progress::default()),
+        )
+    }
+
+    /// Waits for the closes in progress.
+    async fn settled(registry: &Registry) {
+        let pending: Vec<String> = registry.closing.lock().keys().cloned().collect();
+        for name in pending {
+            registry.closing.wait(&name).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mind_weighed_again_stays_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let registry = registry(dir.path(), 10);
+        let a = registry.create("a").await.expect("create");
+        registry.reweigh("a", 5 << 20).await;
+        settled(&registry).await;
+        assert_eq!(registry.figures().closed, 0, "not closed by the re-insert");
+        let still = registry.if_open("a").expect("open");
+        assert!(Arc::ptr_eq(&a, &still));
+        assert_eq!(registry.open.get("a").map(|m| m.weight), Some(5 << 20));
+    }
+
+    #[tokio::test]
+    async fn the_least_recently_used_is_closed_and_a_held_one_never() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let registry = registry(dir.path(), 2);
+        let held = registry.create("held").await.expect("create");
+        drop(registry.create("b").await.expect("create"));
+        drop(registry.create("c").await.expect("create"));
+        settled(&registry).await;
+        assert!(registry.if_open("held").is_some(), "a held mind is pinned");
+        assert!(registry.if_open("b").is_none(), "b made room for c");
+        assert!(registry.if_open("c").is_some());
+        assert_eq!(registry.figures().closed, 1);
+        drop(held);
+        // Opened again on demand, from its file.
+        assert!(registry.mind("b", false).await.is_ok());
+        settled(&registry).await;
+        assert_eq!(registry.figures().open, 2);
+        assert!(matches!(
+            registry.mind("nobody", false).await,
+            Err(MindError::NotFound { .. })
+        ));
+    }
 }

@@ -89,9 +89,9 @@ fn set(soft: u64, hard: u64) -> io::Result<()> {
 }
 
 /// Raises the limit and logs it, warning when `max_connections` cannot all
-/// be open at once within it (beyond that, accept fails with EMFILE and the
-/// accept loop backs off).
-pub fn raise_and_log(max_connections: usize) {
+/// be open at once within it besides `other_files` (the open minds' files;
+/// beyond that, accept fails with EMFILE and the accept loop backs off).
+pub fn raise_and_log(max_connections: usize, other_files: u64) {
     match raise() {
         Ok(limit) => {
             tracing::info!(
@@ -100,12 +100,13 @@ pub fn raise_and_log(max_connections: usize) {
                 was = limit.was,
                 "open-file limit"
             );
-            let room = limit.soft.saturating_sub(RESERVED);
+            let room = limit.soft.saturating_sub(RESERVED + other_files);
             if (max_connections as u64) > room {
                 tracing::warn!(
                     max_connections,
                     open_file_limit = limit.soft,
-                    "the open-file limit allows about {room} connections, fewer than max_connections"
+                    other_files,
+                    "the open-file limit allows about {room} connections besides the open minds' files, fewer than max_connections"
                 );
             }
         }
