@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use pmm_bench::load::{self, Conn, Limit, LoadConfig, Scenario};
+use pmm_bench::load::{self, Conn, Limit, LoadConfig, Minds, Scenario};
 use pmm_client::v1;
 use pmm_server::config::Config;
 use pmm_server::server;
@@ -16,6 +16,13 @@ const BATCH: usize = 10;
 const SUBSCRIBERS: usize = 12;
 const ROUNDS: usize = 3;
 const SEED_EVENTS: usize = 300;
+
+/// Every scenario that runs on one mind (open-mind needs many).
+fn one_mind_scenarios() -> impl Iterator<Item = Scenario> {
+    Scenario::ALL
+        .into_iter()
+        .filter(|s| *s != Scenario::OpenMind)
+}
 
 async fn head(conn: &Conn) -> v1::LedgerHead {
     conn.ledger
@@ -47,7 +54,7 @@ async fn every_scenario_runs_and_reports_what_happened() {
     assert_eq!(before.count, SEED_EVENTS as u64);
 
     let load_config = LoadConfig {
-        scenarios: Scenario::ALL.to_vec(),
+        scenarios: one_mind_scenarios().collect(),
         concurrency: LEVELS.to_vec(),
         limit: Limit::Count(REQUESTS),
         warmup: Duration::ZERO,
@@ -60,6 +67,8 @@ async fn every_scenario_runs_and_reports_what_happened() {
         seed: 5,
         server_pid: None,
         progress: false,
+        minds: Minds::Default,
+        prepare: 0,
     };
     let report = tokio::time::timeout(Duration::from_secs(60), load::run(&addr, &load_config))
         .await
@@ -67,7 +76,7 @@ async fn every_scenario_runs_and_reports_what_happened() {
         .expect("load run");
 
     // Every scenario is there, the unary ones at each level, without error.
-    for scenario in Scenario::ALL {
+    for scenario in one_mind_scenarios() {
         let rows: Vec<_> = report.rows_of(scenario).collect();
         let want = if scenario.is_unary() { LEVELS.len() } else { 1 };
         assert_eq!(rows.len(), want, "{}", scenario.name());
@@ -122,7 +131,7 @@ async fn every_scenario_runs_and_reports_what_happened() {
         _ => 0,
     };
     let mut expected = ROUNDS as u64;
-    for scenario in Scenario::ALL.into_iter().filter(|s| s.is_unary()) {
+    for scenario in one_mind_scenarios().filter(|s| s.is_unary()) {
         for row in report.rows_of(scenario) {
             assert_eq!(
                 row.events_appended,
@@ -153,7 +162,7 @@ async fn every_scenario_runs_and_reports_what_happened() {
 
     // The table and the JSON carry every row.
     let table = report.markdown(None);
-    for scenario in Scenario::ALL {
+    for scenario in one_mind_scenarios() {
         assert!(
             table.contains(&format!("| {} |", scenario.name())),
             "{table}"
@@ -164,6 +173,61 @@ async fn every_scenario_runs_and_reports_what_happened() {
     assert_eq!(back.rows.len(), report.rows.len());
 
     drop(control);
+    running.shut_down().await.expect("shut down");
+}
+
+/// `--mind default`: every call carries the header, and the server (which
+/// serves the mind `default`) answers them all; open-mind without many
+/// minds is refused before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_mind_is_sent_on_every_call() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_db(dir.path().join("pmm.db"));
+    config.addr = "127.0.0.1:0".parse().expect("addr");
+    let mut running = server::bind_and_start(config).await.expect("start");
+    running.ready().await.expect("ready");
+    let addr = running.addr.to_string();
+    let load_config = LoadConfig {
+        scenarios: vec![
+            Scenario::GetMetrics,
+            Scenario::Append,
+            Scenario::Interaction,
+        ],
+        concurrency: vec![1, 4],
+        limit: Limit::Count(REQUESTS),
+        warmup: Duration::ZERO,
+        minds: Minds::One("default".into()),
+        prepare: 5,
+        ..LoadConfig::default()
+    };
+    let report = load::run(&addr, &load_config).await.expect("load run");
+    for row in &report.rows {
+        assert_eq!(row.errors, 0, "{}: {:?}", row.scenario, row.first_error);
+    }
+    assert_eq!(report.meta.minds, "default");
+    assert_eq!(report.meta.prepared_events, 5);
+    // 5 prepared, then 20 appends and 20 interactions (2 events) at each level.
+    assert_eq!(report.meta.ledger_events_start, 5);
+    assert_eq!(
+        report.meta.ledger_events_end,
+        5 + 2 * (REQUESTS + 2 * REQUESTS)
+    );
+
+    // Another mind is NOT_FOUND on this one-file server: the header arrives.
+    let other = LoadConfig {
+        minds: Minds::One("alice".into()),
+        ..load_config.clone()
+    };
+    let err = load::run(&addr, &other).await.expect_err("no mind alice");
+    assert!(err.to_string().contains("alice"), "{err}");
+    let open_mind = LoadConfig {
+        scenarios: vec![Scenario::OpenMind],
+        ..load_config
+    };
+    let err = load::run(&addr, &open_mind)
+        .await
+        .expect_err("needs --minds");
+    assert!(err.to_string().contains("--minds"), "{err}");
     running.shut_down().await.expect("shut down");
 }
 

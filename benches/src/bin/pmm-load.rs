@@ -10,6 +10,9 @@
 //! pmm-load --spawn-server --secure --db run.db -s noop,get-metrics,append   # TLS + token
 //! pmm-load --spawn-server --db run.db --idle-connections 2000
 //! pmm-load --addr https://127.0.0.1:50051 --tls-ca ca.pem --token "$PMM_TOKEN"
+//! pmm-load --mind alice -s get-metrics,append                  # pmm-mind: alice on every call
+//! pmm-load --minds 1000 --prepare 100 -s get-metrics,append    # spread at random over m00000..m00999
+//! pmm-load --minds 2000 -s open-mind -c 1,32                   # server: --max-open-minds 500
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -18,7 +21,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use pmm_bench::load::{
-    self, Credentials, Limit, LoadConfig, LoadError, Report, Scenario, ServerFigures,
+    self, Credentials, Limit, LoadConfig, LoadError, Minds, Report, Scenario, ServerFigures,
 };
 use pmm_client::{TlsOptions, Token};
 
@@ -171,6 +174,25 @@ struct Args {
     #[arg(long, default_value_t = 2.0)]
     idle_hold: f64,
 
+    /// Name this mind (the `pmm-mind` header) on every pmm call.
+    #[arg(long, value_name = "NAME", conflicts_with = "minds")]
+    mind: Option<String>,
+
+    /// Spread the unary calls uniformly at random over N minds named
+    /// m00000, m00001, … (each operation names one; an interaction's calls
+    /// the same). Head, Stats, VerifyChain and the Subscribe scenarios name
+    /// m00000. The minds must exist, or the server must create them on
+    /// Append (`--create-minds-on-append`; see --prepare).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    minds: Option<u64>,
+
+    /// Before the scenarios, append K events to each mind (of --minds or
+    /// --mind; the mind `default` without either), in batches of up to
+    /// 500: with `--create-minds-on-append` on the server this creates the
+    /// minds.
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    prepare: u64,
+
     /// No progress lines on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -227,6 +249,12 @@ async fn run(args: Args) -> Result<(), LoadError> {
         seed: args.seed,
         server_pid: args.server_pid,
         progress: !args.quiet,
+        minds: match (&args.mind, args.minds) {
+            (Some(name), _) => Minds::One(name.clone()),
+            (None, Some(n)) => Minds::Spread(n as usize),
+            (None, None) => Minds::Default,
+        },
+        prepare: args.prepare,
     };
 
     let report = if args.spawn_server {
@@ -297,6 +325,7 @@ async fn run(args: Args) -> Result<(), LoadError> {
                 }
                 None => None,
             },
+            mind: None,
         };
         let mut report = load::run_with(&args.addr, &credentials, &config).await?;
         if let Some(pid) = args.server_pid {

@@ -1,14 +1,19 @@
 //! Connections: several HTTP/2 channels to one server, each carrying the
 //! pmm services (through [`pmm_client::Client`]) and the standard health
-//! service (the no-op baseline).
+//! service (the no-op baseline). Every pmm call carries the token, if any,
+//! and the `pmm-mind` header of [`Credentials::mind`] unless the call
+//! names its own mind (the unary scenarios spread over many minds do).
 
 use std::time::{Duration, Instant};
 
-use pmm_client::connect::{endpoint, AuthChannel};
+use pmm_client::connect::{endpoint, Authorization};
 use pmm_client::v1;
 use pmm_client::v1::ledger_client::LedgerClient;
 use pmm_client::v1::mind_client::MindClient;
 use pmm_client::{Client, ConnectOptions, TlsOptions, Token};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::service::Interceptor;
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -21,10 +26,12 @@ use super::LoadError;
 pub struct Conn {
     /// The typed client (for anything not on the measured path).
     pub client: Client,
-    /// The generated `Ledger` stub of the same channel (with the token).
-    pub ledger: LedgerClient<AuthChannel>,
-    /// The generated `Mind` stub of the same channel (with the token).
-    pub mind: MindClient<AuthChannel>,
+    /// The generated `Ledger` stub of the same channel (with the token and
+    /// the mind).
+    pub ledger: LedgerClient<LoadChannel>,
+    /// The generated `Mind` stub of the same channel (with the token and
+    /// the mind).
+    pub mind: MindClient<LoadChannel>,
     /// `grpc.health.v1.Health` on the same channel.
     pub health: HealthClient<Channel>,
 }
@@ -36,6 +43,48 @@ pub struct Credentials {
     pub tls: TlsOptions,
     /// Sent with every pmm call (health needs none).
     pub token: Option<Token>,
+    /// The `pmm-mind` header of every pmm call that does not name its own
+    /// (`None`: no header, the mind `default`).
+    pub mind: Option<String>,
+}
+
+/// A channel whose calls carry the token and the mind.
+pub type LoadChannel = InterceptedService<Channel, CallHeaders>;
+
+/// Adds the token (through the client's [`Authorization`]) and, unless the
+/// call already has one, the `pmm-mind` header.
+#[derive(Clone, Debug, Default)]
+pub struct CallHeaders {
+    auth: Authorization,
+    mind: Option<MetadataValue<Ascii>>,
+}
+
+impl CallHeaders {
+    /// For `credentials`; fails on a mind name outside the allowed set.
+    pub fn new(credentials: &Credentials) -> Result<CallHeaders, LoadError> {
+        let mind = match &credentials.mind {
+            Some(name) => Some(super::minds::header_value(name)?),
+            None => None,
+        };
+        Ok(CallHeaders {
+            auth: Authorization::new(credentials.token.clone()),
+            mind,
+        })
+    }
+}
+
+impl Interceptor for CallHeaders {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let mut request = self.auth.call(request)?;
+        if let Some(mind) = &self.mind {
+            if !request.metadata().contains_key(pmm::mind::MIND_HEADER) {
+                request
+                    .metadata_mut()
+                    .insert(pmm::mind::MIND_HEADER, mind.clone());
+            }
+        }
+        Ok(request)
+    }
 }
 
 impl Credentials {
@@ -78,9 +127,15 @@ impl Conn {
             .await
             .map_err(|e| LoadError::Connect(format!("{uri}: {e}")))?;
         let client = Client::from_channel(channel.clone(), &options);
+        let headers = CallHeaders::new(credentials)?;
+        let max = options.max_message_bytes;
         Ok(Conn {
-            ledger: client.ledger(),
-            mind: client.mind_service(),
+            ledger: LedgerClient::with_interceptor(channel.clone(), headers.clone())
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+            mind: MindClient::with_interceptor(channel.clone(), headers)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
             health: HealthClient::new(channel),
             client,
         })

@@ -11,6 +11,7 @@
 
 pub mod conn;
 pub mod idle;
+pub mod minds;
 pub mod payload;
 pub mod report;
 pub mod secure;
@@ -28,6 +29,7 @@ use pmm_client::v1;
 
 pub use conn::{Conn, Credentials};
 pub use idle::{IdleConfig, IdleReport};
+pub use minds::{MindHeaders, Minds};
 pub use payload::Payloads;
 pub use report::{Report, Row, RunMeta, ServerFigures};
 pub use secure::SecureSetup;
@@ -68,6 +70,10 @@ pub enum Scenario {
     SubscribeCatchup,
     /// Mind.GetMetrics (defaults).
     GetMetrics,
+    /// Mind.GetMetrics on the minds of `--minds N` in turn: with the
+    /// server's `--max-open-minds` below N, each call finds its mind closed
+    /// and opens it (the latency of a first call to a mind not open).
+    OpenMind,
     /// Mind.GetProjection (lenient; the default answer: the latest 20 expired commitments and warnings).
     GetProjection,
     /// Mind.GetContext (standard layout, whole ledger).
@@ -93,11 +99,12 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in run order.
-    pub const ALL: [Scenario; 13] = [
+    pub const ALL: [Scenario; 14] = [
         Scenario::Noop,
         Scenario::VerifyChain,
         Scenario::SubscribeCatchup,
         Scenario::GetMetrics,
+        Scenario::OpenMind,
         Scenario::GetProjection,
         Scenario::GetContext,
         Scenario::GetContextBreakdown,
@@ -110,12 +117,18 @@ impl Scenario {
     ];
 
     /// The scenarios run when none are named: all but the two that measure
-    /// opt-in features (the breakdown and the history), so that the
-    /// standing figures and targets stay comparable across releases.
+    /// opt-in features (the breakdown and the history) and `open-mind`
+    /// (which needs many minds), so that the standing figures and targets
+    /// stay comparable across releases.
     pub fn defaults() -> Vec<Scenario> {
         Scenario::ALL
             .into_iter()
-            .filter(|s| !matches!(s, Scenario::GetContextBreakdown | Scenario::MetricsHistory))
+            .filter(|s| {
+                !matches!(
+                    s,
+                    Scenario::GetContextBreakdown | Scenario::MetricsHistory | Scenario::OpenMind
+                )
+            })
             .collect()
     }
 
@@ -126,6 +139,7 @@ impl Scenario {
             Scenario::VerifyChain => "verify-chain",
             Scenario::SubscribeCatchup => "subscribe-catchup",
             Scenario::GetMetrics => "get-metrics",
+            Scenario::OpenMind => "open-mind",
             Scenario::GetProjection => "get-projection",
             Scenario::GetContext => "get-context",
             Scenario::GetContextBreakdown => "get-context-breakdown",
@@ -197,6 +211,12 @@ pub struct LoadConfig {
     pub server_pid: Option<u32>,
     /// Print a line per measurement to stderr.
     pub progress: bool,
+    /// The minds the calls name (the `pmm-mind` header): none, one, or
+    /// many with the unary calls spread at random over them.
+    pub minds: Minds,
+    /// Before the scenarios, append this many events to each mind (a
+    /// server with `--create-minds-on-append` creates them).
+    pub prepare: u64,
 }
 
 impl Default for LoadConfig {
@@ -215,6 +235,8 @@ impl Default for LoadConfig {
             seed: 7,
             server_pid: None,
             progress: false,
+            minds: Minds::Default,
+            prepare: 0,
         }
     }
 }
@@ -348,6 +370,75 @@ fn stream_row(
     row
 }
 
+/// Appends `events` events to each of `minds` (in batches of up to 500,
+/// spread over the channels), so that the scenarios read minds of that
+/// size; a server with `--create-minds-on-append` creates them.
+pub async fn prepare(
+    conns: &[Conn],
+    minds: &Minds,
+    events: u64,
+    config: &LoadConfig,
+) -> Result<(), LoadError> {
+    let names = match minds {
+        Minds::Default => vec![None],
+        _ => minds.names().into_iter().map(Some).collect(),
+    };
+    let payloads = Arc::new(Payloads::new(config.seed));
+    let started = Instant::now();
+    let total = names.len();
+    let lanes = conns.len().max(1);
+    let mut tasks = Vec::with_capacity(lanes);
+    for lane in 0..lanes {
+        let conn = conns[lane % conns.len()].clone();
+        let mine: Vec<Option<String>> = names.iter().skip(lane).step_by(lanes).cloned().collect();
+        let payloads = Arc::clone(&payloads);
+        tasks.push(tokio::spawn(async move {
+            for name in mine {
+                let header = match &name {
+                    Some(name) => Some(minds::header_value(name)?),
+                    None => None,
+                };
+                let mut done = 0u64;
+                while done < events {
+                    let n = (events - done).min(500) as usize;
+                    let message = v1::AppendRequest {
+                        events: payloads.batch(done, n),
+                        ..Default::default()
+                    };
+                    conn.ledger
+                        .clone()
+                        .append(minds::request(message, header.as_ref()))
+                        .await
+                        .map_err(|e| {
+                            LoadError::Rpc(
+                                "Append (prepare)",
+                                format!(
+                                    "{}: {:?}: {}",
+                                    name.as_deref().unwrap_or("default"),
+                                    e.code(),
+                                    e.message()
+                                ),
+                            )
+                        })?;
+                    done += n as u64;
+                }
+            }
+            Ok::<(), LoadError>(())
+        }));
+    }
+    for task in tasks {
+        task.await
+            .map_err(|e| LoadError::Internal(format!("prepare task: {e}")))??;
+    }
+    if config.progress {
+        eprintln!(
+            "pmm-load: prepared {total} mind(s) with {events} events each in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 /// Runs the scenarios of `config` against the server at `addr`
 /// (`host:port` or a URI) and returns the report (machine, ledger and
 /// server details included; [`Report::server`] is left for the caller).
@@ -375,8 +466,24 @@ pub async fn run_with(
         .div_ceil(per_channel)
         .max(config.fanout_subscribers.div_ceil(per_channel))
         .max(1);
+    // The calls outside the spread (Head, Stats, VerifyChain, Subscribe)
+    // name the one mind, or the first of many.
+    let credentials = Credentials {
+        mind: config.minds.control(),
+        ..credentials.clone()
+    };
+    let credentials = &credentials;
+    let headers = Arc::new(config.minds.headers()?);
+    if scenarios.contains(&Scenario::OpenMind) && !matches!(config.minds, Minds::Spread(_)) {
+        return Err(LoadError::Scenario(
+            "open-mind needs --minds N (more minds than the server's --max-open-minds)".to_string(),
+        ));
+    }
     let conns = conn::open_many(addr, credentials, channels_needed).await?;
     let control = Conn::open_with(addr, credentials).await?;
+    if config.prepare > 0 {
+        prepare(&conns, &config.minds, config.prepare, config).await?;
+    }
 
     let started_head = head(&control).await?;
     let stats = control.stats().await?;
@@ -385,6 +492,13 @@ pub async fn run_with(
 
     let payloads = Arc::new(Payloads::new(config.seed));
     let seq = Arc::new(AtomicU64::new(0));
+    let inputs = unary::Inputs {
+        payloads: Arc::clone(&payloads),
+        batch: config.batch,
+        seq: Arc::clone(&seq),
+        minds: headers,
+        seed: config.seed,
+    };
     let mut rows = Vec::new();
     for &scenario in &scenarios {
         match scenario {
@@ -423,23 +537,12 @@ pub async fn run_with(
                             scenario,
                             level,
                             Limit::Duration(config.warmup),
-                            Arc::clone(&payloads),
-                            config.batch,
-                            Arc::clone(&seq),
+                            &inputs,
                         )
                         .await?;
                     }
                     let mark = CpuMark::now(config.server_pid);
-                    let out = unary::run(
-                        used,
-                        scenario,
-                        level,
-                        config.limit,
-                        Arc::clone(&payloads),
-                        config.batch,
-                        Arc::clone(&seq),
-                    )
-                    .await?;
+                    let out = unary::run(used, scenario, level, config.limit, &inputs).await?;
                     let ops = out.latencies.len();
                     let (client_cpu, server_cpu) = mark.per_op(ops + out.errors);
                     let mut row = Row::new(scenario, level, &out.latencies, out.elapsed);

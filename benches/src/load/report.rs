@@ -58,6 +58,11 @@ pub struct RunMeta {
     /// Runs combined into this report by [`Report::median_of`] (1 = a
     /// single run).
     pub runs: usize,
+    /// The minds the calls named (`pmm-mind`); empty in reports made
+    /// before minds existed (the mind `default`).
+    pub minds: String,
+    /// Events appended to each mind before the scenarios (`--prepare`).
+    pub prepared_events: u64,
 }
 
 /// Figures of a server process started by `pmm-load --spawn-server`.
@@ -267,6 +272,8 @@ impl RunMeta {
             fanout_subscribers: config.fanout_subscribers,
             fanout_rounds: config.fanout_rounds,
             runs: 1,
+            minds: config.minds.describe(),
+            prepared_events: config.prepare,
         }
     }
 }
@@ -506,6 +513,19 @@ impl Report {
              server's own rebuild {:.0} ms; load average {} at start, {} at end",
             m.limit, m.warmup_ms, m.per_channel, m.rebuild_ms, m.loadavg_start, m.loadavg_end
         );
+        if !m.minds.is_empty() && !m.minds.starts_with("default") {
+            let _ = writeln!(
+                s,
+                "minds (pmm-mind): {}{}; Head, Stats, VerifyChain and the Subscribe scenarios \
+                 name the first",
+                m.minds,
+                if m.prepared_events > 0 {
+                    format!(", each prepared with {} events", m.prepared_events)
+                } else {
+                    String::new()
+                }
+            );
+        }
         if let Some(srv) = &self.server {
             let ms = |v: Option<f64>| {
                 v.map(|v| format!("{v:.0} ms"))

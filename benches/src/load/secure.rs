@@ -63,6 +63,7 @@ impl SecureSetup {
                 ..TlsOptions::default()
             },
             token: Some(Token::new(&self.token).map_err(|e| LoadError::Spawn(e.to_string()))?),
+            mind: None,
         })
     }
 }

@@ -11,6 +11,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::HealthCheckRequest;
 
 use super::conn::Conn;
+use super::minds::{request, MindHeaders};
 use super::payload::Payloads;
 use super::stats::Latencies;
 use super::{Limit, LoadError, Scenario};
@@ -35,6 +36,23 @@ struct Worker {
     conn: Conn,
     payloads: Arc<Payloads>,
     batch: usize,
+    /// The minds the calls name (none: no header).
+    minds: Arc<MindHeaders>,
+    seed: u64,
+}
+
+/// What a unary run is given besides the connections and the scenario.
+#[derive(Clone, Debug)]
+pub struct Inputs {
+    pub payloads: Arc<Payloads>,
+    /// Events per `append-batch` request.
+    pub batch: usize,
+    /// Source of payload indexes (and mind picks), across runs.
+    pub seq: Arc<AtomicU64>,
+    /// The minds the calls name.
+    pub minds: Arc<MindHeaders>,
+    /// Seed of the random mind picks.
+    pub seed: u64,
 }
 
 fn status(context: &str, e: tonic::Status) -> String {
@@ -59,6 +77,11 @@ fn appended(
 impl Worker {
     /// One operation of `scenario`; the number of events it wrote.
     async fn once(&mut self, scenario: Scenario, seq: u64) -> Result<u64, String> {
+        // One mind per operation (all the calls of an interaction name it).
+        let mind = match scenario {
+            Scenario::OpenMind => self.minds.nth(seq),
+            _ => self.minds.random(seq, self.seed),
+        };
         match scenario {
             Scenario::Noop => {
                 let response = self
@@ -75,22 +98,22 @@ impl Worker {
                 Ok(0)
             }
             Scenario::Append => {
-                let request = v1::AppendRequest {
+                let message = v1::AppendRequest {
                     events: vec![self.payloads.mixed(seq)],
                     ..Default::default()
                 };
-                let response = self.conn.ledger.append(request).await;
+                let response = self.conn.ledger.append(request(message, mind)).await;
                 appended("Append", response.map_err(|e| status("Append", e))?, 1)?;
                 Ok(1)
             }
             Scenario::AppendBatch => {
-                let request = v1::AppendRequest {
+                let message = v1::AppendRequest {
                     events: self
                         .payloads
                         .batch(seq.wrapping_mul(self.batch as u64), self.batch),
                     ..Default::default()
                 };
-                let response = self.conn.ledger.append(request).await;
+                let response = self.conn.ledger.append(request(message, mind)).await;
                 appended(
                     "Append",
                     response.map_err(|e| status("Append", e))?,
@@ -98,10 +121,10 @@ impl Worker {
                 )?;
                 Ok(self.batch as u64)
             }
-            Scenario::GetMetrics => {
+            Scenario::GetMetrics | Scenario::OpenMind => {
                 self.conn
                     .mind
-                    .get_metrics(v1::GetMetricsRequest::default())
+                    .get_metrics(request(v1::GetMetricsRequest::default(), mind))
                     .await
                     .map_err(|e| status("GetMetrics", e))?;
                 Ok(0)
@@ -110,7 +133,7 @@ impl Worker {
                 let response = self
                     .conn
                     .mind
-                    .get_projection(v1::GetProjectionRequest::default())
+                    .get_projection(request(v1::GetProjectionRequest::default(), mind))
                     .await
                     .map_err(|e| status("GetProjection", e))?;
                 if response.into_inner().self_model.is_none() {
@@ -122,7 +145,7 @@ impl Worker {
                 let response = self
                     .conn
                     .mind
-                    .get_context(v1::GetContextRequest::default())
+                    .get_context(request(v1::GetContextRequest::default(), mind))
                     .await
                     .map_err(|e| status("GetContext", e))?;
                 if response.into_inner().text.is_empty() {
@@ -131,14 +154,14 @@ impl Worker {
                 Ok(0)
             }
             Scenario::GetContextBreakdown => {
-                let request = v1::GetContextRequest {
+                let message = v1::GetContextRequest {
                     include_breakdown: true,
                     ..Default::default()
                 };
                 let response = self
                     .conn
                     .mind
-                    .get_context(request)
+                    .get_context(request(message, mind))
                     .await
                     .map_err(|e| status("GetContext", e))?;
                 if response.into_inner().breakdown.is_none() {
@@ -150,7 +173,7 @@ impl Worker {
                 let response = self
                     .conn
                     .mind
-                    .get_metrics_history(v1::GetMetricsHistoryRequest::default())
+                    .get_metrics_history(request(v1::GetMetricsHistoryRequest::default(), mind))
                     .await
                     .map_err(|e| status("GetMetricsHistory", e))?;
                 if response.into_inner().points.is_empty() {
@@ -163,12 +186,12 @@ impl Worker {
                     events: vec![self.payloads.user(seq)],
                     ..Default::default()
                 };
-                let response = self.conn.ledger.append(user).await;
+                let response = self.conn.ledger.append(request(user, mind)).await;
                 appended("Append user", response.map_err(|e| status("Append", e))?, 1)?;
                 let context = self
                     .conn
                     .mind
-                    .get_context(v1::GetContextRequest::default())
+                    .get_context(request(v1::GetContextRequest::default(), mind))
                     .await
                     .map_err(|e| status("GetContext", e))?;
                 if context.into_inner().text.is_empty() {
@@ -176,14 +199,14 @@ impl Worker {
                 }
                 self.conn
                     .mind
-                    .get_metrics(v1::GetMetricsRequest::default())
+                    .get_metrics(request(v1::GetMetricsRequest::default(), mind))
                     .await
                     .map_err(|e| status("GetMetrics", e))?;
                 let reply = v1::AppendRequest {
                     events: vec![self.payloads.response(seq)],
                     ..Default::default()
                 };
-                let response = self.conn.ledger.append(reply).await;
+                let response = self.conn.ledger.append(request(reply, mind)).await;
                 appended(
                     "Append response",
                     response.map_err(|e| status("Append", e))?,
@@ -200,7 +223,7 @@ impl Worker {
                     }),
                     ..Default::default()
                 };
-                let response = self.conn.ledger.append(user).await;
+                let response = self.conn.ledger.append(request(user, mind)).await;
                 let response =
                     appended("Append user", response.map_err(|e| status("Append", e))?, 1)?;
                 let views = response.views.unwrap_or_default();
@@ -212,7 +235,7 @@ impl Worker {
                     events: vec![self.payloads.response(seq)],
                     ..Default::default()
                 };
-                let response = self.conn.ledger.append(reply).await;
+                let response = self.conn.ledger.append(request(reply, mind)).await;
                 appended(
                     "Append response",
                     response.map_err(|e| status("Append", e))?,
@@ -264,9 +287,7 @@ pub async fn run(
     scenario: Scenario,
     concurrency: usize,
     limit: Limit,
-    payloads: Arc<Payloads>,
-    batch: usize,
-    seq: Arc<AtomicU64>,
+    inputs: &Inputs,
 ) -> Result<UnaryOutcome, LoadError> {
     if conns.is_empty() {
         return Err(LoadError::Internal("no connection".to_string()));
@@ -280,14 +301,16 @@ pub async fn run(
         limit,
         deadline,
         tickets: AtomicU64::new(0),
-        seq,
+        seq: Arc::clone(&inputs.seq),
     });
     let mut tasks = Vec::with_capacity(concurrency);
     for i in 0..concurrency.max(1) {
         let mut worker = Worker {
             conn: conns[i % conns.len()].clone(),
-            payloads: Arc::clone(&payloads),
-            batch,
+            payloads: Arc::clone(&inputs.payloads),
+            batch: inputs.batch,
+            minds: Arc::clone(&inputs.minds),
+            seed: inputs.seed,
         };
         let shared = Arc::clone(&shared);
         let mut out = TaskOutcome {

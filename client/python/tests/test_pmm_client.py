@@ -336,7 +336,15 @@ class ErrorTest(ServerTestCase):
 class GhzConfigTest(ServerTestCase):
     """benches/ghz/*.json: valid ghz configs whose data the server accepts."""
 
-    CONFIGS = ("append.json", "get_metrics.json", "get_context.json", "subscribe.json")
+    CONFIGS = (
+        "append.json",
+        "get_metrics.json",
+        "get_context.json",
+        "subscribe.json",
+        "append_mind.json",
+        "get_metrics_mind.json",
+    )
+    _MIND_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
     _TEMPLATE = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
     _SAMPLE = {"RequestNumber": "7", "WorkerID": "w1", "UUID": "5f0c1b8e-0000-4000-8000-000000000000",
                "TimestampUnix": "1700000000", "TimestampUnixMilli": "1700000000000"}
@@ -364,13 +372,34 @@ class GhzConfigTest(ServerTestCase):
                 resp_cls = message_factory.GetMessageClass(method.output_type)
                 req = json_format.ParseDict(self.render(cfg["data"]), req_cls())  # strict: unknown fields fail
                 path = f"/{service_name}/{method_name}"
+                metadata = self.metadata(cfg)
                 if method.server_streaming:
                     self.check_stream(cfg, path, req, resp_cls)
                 else:
                     call = self.pmm.channel.unary_unary(
                         path, request_serializer=req_cls.SerializeToString, response_deserializer=resp_cls.FromString
                     )
-                    call(req, timeout=10)
+                    mind = dict(metadata).get("pmm-mind")
+                    if mind in (None, "default"):
+                        call(req, timeout=10, metadata=metadata)
+                    else:
+                        # This server serves one file, the mind `default`: another
+                        # mind is NOT_FOUND, named, which shows the header arrived.
+                        with self.assertRaises(grpc.RpcError) as caught:
+                            call(req, timeout=10, metadata=metadata)
+                        self.assertEqual(caught.exception.code(), grpc.StatusCode.NOT_FOUND)
+                        self.assertIn(mind, caught.exception.details())
+
+    def metadata(self, cfg):
+        """ghz's `metadata` (`-m`): string values; `pmm-mind` a valid mind name."""
+        metadata = cfg.get("metadata", {})
+        self.assertIsInstance(metadata, dict)
+        for key, value in metadata.items():
+            self.assertEqual(key, key.lower(), "gRPC metadata keys are lower case")
+            self.assertIsInstance(value, str)
+        if "pmm-mind" in metadata:
+            self.assertRegex(metadata["pmm-mind"], self._MIND_NAME)
+        return tuple(metadata.items())
 
     def check_stream(self, cfg, path, req, resp_cls) -> None:
         count = cfg.get("stream-call-count")

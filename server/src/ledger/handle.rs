@@ -382,7 +382,10 @@ impl Ledger {
         if let Some((id, fault)) = &verification.fault {
             let fault = reverify::chain_fault(*id, fault.clone());
             if self.found_fault.set(fault.clone()).is_ok() {
-                tracing::error!(id, "VerifyChain: {fault}: reads are served, appends are refused");
+                tracing::error!(
+                    id,
+                    "VerifyChain: {fault}: reads are served, appends are refused"
+                );
             }
         }
         Ok(verification)

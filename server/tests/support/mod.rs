@@ -118,6 +118,15 @@ impl Server {
         server
     }
 
+    /// Starts the server binary with exactly `args` (no `--addr` nor
+    /// `--db` added: e.g. `--addr 127.0.0.1:PORT --data-dir DIR`), waits
+    /// until it serves.
+    pub async fn spawn_args(args: &[&str]) -> Server {
+        let (server, deadline) = Server::start_raw(None, &[], args, None);
+        server.wait_serving(deadline).await;
+        server
+    }
+
     /// Starts the binary and waits for the address it logs.
     fn start(db: &Path, args: &[&str], user: Option<(u32, u32)>) -> (Server, Instant) {
         Server::start_bin(None, db, args, user)
@@ -129,6 +138,21 @@ impl Server {
         args: &[&str],
         user: Option<(u32, u32)>,
     ) -> (Server, Instant) {
+        let first = [
+            "--addr".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--db".as_ref(),
+            db.as_os_str(),
+        ];
+        Server::start_raw(bin, &first, args, user)
+    }
+
+    fn start_raw(
+        bin: Option<&Path>,
+        first: &[&std::ffi::OsStr],
+        args: &[&str],
+        user: Option<(u32, u32)>,
+    ) -> (Server, Instant) {
         let bin = bin.unwrap_or(Path::new(env!("CARGO_BIN_EXE_pmm-server")));
         let mut command = Command::new(bin);
         if let Some((uid, gid)) = user {
@@ -137,10 +161,7 @@ impl Server {
             command.uid(uid).gid(gid);
         }
         let mut child = command
-            .arg("--addr")
-            .arg("127.0.0.1:0")
-            .arg("--db")
-            .arg(db)
+            .args(first)
             .args(args)
             .env("PMM_LOG", "info")
             .stdout(Stdio::piped())
