@@ -41,11 +41,17 @@ use crate::store::checkpoint::Checkpointer;
 use crate::store::schema::Durability;
 use crate::store::{write, Page, PageQuery, Store, StoreError};
 
-/// The memory of an open ledger besides its windows and caches (its SQLite
-/// connections and their page caches, the checkpoint thread, the folded
-/// state of a small ledger): measured as the growth of the server's RSS per
-/// open mind of 1,000 events, see BENCHMARKS.md "Many minds".
-pub const OPEN_LEDGER_BYTES: u64 = 256 << 10;
+/// The memory of an open ledger besides its windows and caches (its three
+/// SQLite connections with their page caches, about 0.7 MB once its rows
+/// were read at open; its threads and tasks; its folds): measured as the
+/// growth of the server's RSS per open mind of 1,000 events with a tail
+/// window of 10 rows, 1.69 MB (BENCHMARKS.md "Many minds").
+pub const OPEN_LEDGER_BYTES: u64 = 1_750_000;
+
+/// Memory of a row held in the tail or live window per byte of its text:
+/// the `Event` with its parsed meta (measured: 1.27 KB per row of about
+/// 360 bytes of text).
+pub const ROW_MEMORY_FACTOR: u64 = 4;
 
 /// How a ledger is opened and run.
 #[derive(Clone, Debug)]
@@ -551,13 +557,13 @@ impl Ledger {
     }
 
     /// An estimate of the memory this open ledger holds, in bytes: a fixed
-    /// part (measured: connections, threads, the folded state of a small
-    /// ledger) and the parts that grow — the tail window, the live window
-    /// and the caches.
+    /// part and the parts that grow — the tail window, the live window and
+    /// the caches — calibrated against the server's RSS (the two windows
+    /// share rows, counted twice: an estimate from above).
     pub fn memory_bytes(&self) -> u64 {
         let (_, live_window) = self.hub.window_size();
         let tail = self.published.snapshot().state.tail.bytes();
-        OPEN_LEDGER_BYTES + (live_window + tail) as u64 + self.caches.bytes()
+        OPEN_LEDGER_BYTES + ROW_MEMORY_FACTOR * (live_window + tail) as u64 + self.caches.bytes()
     }
 
     /// The first row where the chain breaks, found at open, by the writer
