@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -211,8 +211,6 @@ pub struct Registry {
     stopping: AtomicBool,
     /// Start-up progress of the mind being opened when it is `default`.
     progress: Arc<Progress>,
-    /// The live count of open subscriptions, across minds.
-    subscribers: Arc<AtomicUsize>,
     /// `default`, held open for good: health follows its condition.
     default: std::sync::OnceLock<Arc<Ledger>>,
 }
@@ -261,7 +259,6 @@ impl Registry {
                 runtime: Handle::current(),
             },
         );
-        let subscribers = Arc::clone(&template.subscribers);
         let registry = Arc::new(Registry {
             layout,
             template,
@@ -276,7 +273,6 @@ impl Registry {
             opened: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             progress,
-            subscribers,
             default: std::sync::OnceLock::new(),
         });
         tokio::spawn(reweigh(Arc::downgrade(&registry)));
@@ -396,11 +392,6 @@ impl Registry {
             opened: self.opened.load(Ordering::Relaxed),
             closed: self.closing.closed.load(Ordering::Relaxed),
         }
-    }
-
-    /// Open subscriptions across minds.
-    pub fn subscribers(&self) -> usize {
-        self.subscribers.load(Ordering::Acquire)
     }
 
     /// NOT_FOUND for `name`, with what this server suggests.
