@@ -11,7 +11,7 @@ use std::time::Duration;
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
-use crate::store::private;
+use crate::store::{self, private, StoreError};
 
 /// Why a backup was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -69,12 +69,14 @@ pub fn backup(from: &Path, to: &Path) -> Result<BackupReport, BackupError> {
         private::create_dir_all(folder).map_err(|e| failed(e.to_string()))?;
     }
     let partial = crate::minds::layout::sibling(to, ".partial");
-    let copied = copy(from, &partial).and_then(|()| report(&partial));
+    let copied = copy(from, &partial)
+        .map_err(|e| e.to_string())
+        .and_then(|()| report(&partial).map_err(|e| e.to_string()));
     let mut report = match copied {
         Ok(report) => report,
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
-            return Err(failed(e.to_string()));
+            return Err(failed(e));
         }
     };
     // A hard link fails when `to` appeared meanwhile, where a rename would
@@ -118,22 +120,13 @@ fn copy(from: &Path, to: &Path) -> Result<(), rusqlite::Error> {
 }
 
 /// The rows of a copied file and its last row.
-fn report(path: &Path) -> Result<BackupReport, rusqlite::Error> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let (events, last_id): (i64, Option<i64>) =
-        conn.query_row("SELECT COUNT(*), MAX(id) FROM events", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    let last_hash: Option<String> = match last_id {
-        Some(id) => conn.query_row("SELECT hash FROM events WHERE id = ?1", [id], |r| r.get(0))?,
-        None => None,
-    };
-    drop(conn);
+fn report(path: &Path) -> Result<BackupReport, StoreError> {
+    let head = store::head_of_file(path)?;
     Ok(BackupReport {
         path: path.to_path_buf(),
-        events: events.max(0) as u64,
-        last_id: last_id.unwrap_or(0).max(0) as u64,
-        last_hash: last_hash.unwrap_or_default(),
+        events: head.count,
+        last_id: head.last_id.max(0) as u64,
+        last_hash: head.last_hash.unwrap_or_default(),
         bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
     })
 }

@@ -134,6 +134,14 @@ impl Closing {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Waits until every close in progress now is done.
+    async fn wait_all(&self) {
+        let pending: Vec<String> = self.lock().keys().cloned().collect();
+        for name in pending {
+            self.wait(&name).await;
+        }
+    }
+
     /// Waits until `name` is not being closed.
     async fn wait(&self, name: &str) {
         let pending = self.lock().get(name).cloned();
@@ -366,10 +374,7 @@ impl Registry {
         for (name, mind) in minds {
             close(&name, mind.ledger, Ending::ShuttingDown).await;
         }
-        let pending: Vec<String> = self.closing.lock().keys().cloned().collect();
-        for name in pending {
-            self.closing.wait(&name).await;
-        }
+        self.closing.wait_all().await;
     }
 
     /// Ends the subscriptions of every open mind (shutdown begins).
@@ -533,10 +538,7 @@ mod tests {
 
     /// Waits for the closes in progress.
     async fn settled(registry: &Registry) {
-        let pending: Vec<String> = registry.closing.lock().keys().cloned().collect();
-        for name in pending {
-            registry.closing.wait(&name).await;
-        }
+        registry.closing.wait_all().await;
     }
 
     #[tokio::test]
