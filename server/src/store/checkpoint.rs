@@ -55,6 +55,7 @@ impl Checkpointer {
         mut hook: Box<dyn CheckpointHook>,
     ) -> Result<Checkpointer, StoreError> {
         let conn = Connection::open(path)?;
+        super::memory::limit(&conn, super::memory::CHECKPOINTER_CACHE_KIB)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "synchronous", schema::synchronous(durability))?;
         let (stop, stopped) = mpsc::channel::<()>();

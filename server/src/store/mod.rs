@@ -4,6 +4,7 @@
 //! ([`checkpoint`]). It knows rows, never rules, snapshots or subscribers.
 
 pub mod checkpoint;
+pub mod memory;
 pub mod private;
 pub mod schema;
 pub mod write;
@@ -260,6 +261,7 @@ impl Store {
         let manager = SqliteConnectionManager::file(path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(|conn| {
+                memory::limit(conn, memory::READER_CACHE_KIB)?;
                 conn.busy_timeout(Duration::from_secs(5))?;
                 conn.pragma_update(None, "query_only", true)?;
                 Ok(())
@@ -285,6 +287,12 @@ impl Store {
 
     pub fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>, StoreError> {
         Ok(self.pool.get()?)
+    }
+
+    /// Hands back the page cache of the idle read connection (after a
+    /// rebuild read every row through it).
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        Ok(self.conn()?.release_memory()?)
     }
 
     /// Number of rows.
@@ -393,6 +401,34 @@ impl Store {
             f(event_from_sql(row).map_err(StoreError::from)?)?;
         }
         Ok(())
+    }
+
+    /// The last rows up to id `up_to`, oldest first: as many as fit in
+    /// `rows` rows and `bytes` bytes of text (the rows a tail window keeps),
+    /// and whether they are every row there is up to `up_to`.
+    pub fn last_rows(
+        &self,
+        up_to: i64,
+        rows: usize,
+        bytes: usize,
+    ) -> Result<(Vec<Event>, bool), StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM events WHERE id <= ?1 ORDER BY id DESC"
+        ))?;
+        let mut cursor = stmt.query([up_to])?;
+        let (mut last, mut held, mut all) = (Vec::new(), 0usize, true);
+        while let Some(row) = cursor.next()? {
+            let ev = event_from_sql(row)?;
+            held = held.saturating_add(ev.text_bytes());
+            if last.len() == rows || held > bytes {
+                all = false;
+                break;
+            }
+            last.push(ev);
+        }
+        last.reverse();
+        Ok((last, all))
     }
 
     /// The id of the `n`-th row (n >= 1) counting back from the row before

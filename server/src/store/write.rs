@@ -19,6 +19,8 @@ pub fn open_connection(path: &Path, durability: Durability) -> Result<Connection
     }
     private::create_file(path)?;
     let conn = Connection::open(path).map_err(|e| folder_not_writable(path, e))?;
+    super::memory::limit(&conn, super::memory::WRITER_CACHE_KIB)
+        .map_err(|e| folder_not_writable(path, e))?;
     schema::prepare_writer(&conn, durability).map_err(|e| match e {
         StoreError::Sqlite(e) => folder_not_writable(path, e),
         other => other,
