@@ -8,7 +8,7 @@
 //! runtime.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -42,11 +42,11 @@ use crate::store::schema::Durability;
 use crate::store::{write, Page, PageQuery, Store, StoreError};
 
 /// The memory of an open ledger besides its windows and caches (its three
-/// SQLite connections with their page caches, about 0.7 MB once its rows
-/// were read at open; its threads and tasks; its folds): measured as the
-/// growth of the server's RSS per open mind of 1,000 events with a tail
-/// window of 10 rows, 1.69 MB (BENCHMARKS.md "Many minds").
-pub const OPEN_LEDGER_BYTES: u64 = 1_750_000;
+/// SQLite connections with their bounded page caches, its folds, its
+/// checkpoint thread): measured as the growth of the server's RSS per open
+/// mind of 1,000 events, its tail window cold, 0.50 MB (BENCHMARKS.md
+/// "Many minds").
+pub const OPEN_LEDGER_BYTES: u64 = 500_000;
 
 /// Memory of a row held in the tail or live window per byte of its text:
 /// the `Event` with its parsed meta (measured: 1.27 KB per row of about
@@ -157,6 +157,9 @@ pub struct Ledger {
     /// A broken chain found after open (by the periodic verification).
     found_fault: Arc<OnceLock<crate::chain::ChainFault>>,
     reverifier: Option<Reverifier>,
+    /// Asks the writer to fill the cold tail window (see
+    /// [`crate::rules::TailWindow`]).
+    tail_wanted: Arc<AtomicBool>,
     _checkpointer: Checkpointer,
 }
 
@@ -171,14 +174,21 @@ impl Ledger {
         let store = Store::open_pool(&config.path, config.read_pool)?;
         let rebuild_start = Instant::now();
         let snapshot_path = persist::path_for(&config.path);
-        let start =
+        // The tail window opens cold (a snapshot's comes back cold): a
+        // mind holds the rows of its window only once a tail block is
+        // asked for.
+        let mut start =
             persist::load(&snapshot_path, &store, config.tail).unwrap_or_else(|| Snapshot {
                 head: Head::default(),
                 state: crate::rules::State::new(config.tail),
             });
+        start.state.tail.make_cold();
         let (from_snapshot, skipped) = (start.head.last_id, start.head.count);
         let folded =
             replay::rebuild_after(&store, start, i64::MAX, Some(progress), &Cancel::never())?;
+        if let Err(e) = store.release_memory() {
+            tracing::debug!("cannot release the read cache after the rebuild: {e}");
+        }
         let rebuild = RebuildStats {
             events: folded.head.count - skipped,
             duration: rebuild_start.elapsed(),
@@ -230,6 +240,7 @@ impl Ledger {
             Arc::clone(&config.subscribers),
         );
         let found_fault = Arc::new(OnceLock::new());
+        let tail_wanted = Arc::new(AtomicBool::new(false));
         let saver = Saver::new(
             snapshot_path,
             Arc::clone(&published),
@@ -267,6 +278,7 @@ impl Ledger {
                 store: store.clone(),
                 condition: condition.clone(),
                 found_fault: Arc::clone(&found_fault),
+                tail_wanted: Arc::clone(&tail_wanted),
             },
         );
         Ok(Ledger {
@@ -282,6 +294,7 @@ impl Ledger {
             saver,
             found_fault,
             reverifier,
+            tail_wanted,
             _checkpointer: checkpointer,
         })
     }
@@ -457,6 +470,9 @@ impl Ledger {
             let window = &snapshot.state.tail;
             let block = match tail {
                 Some(n) if !window.holds(n) => {
+                    if window.is_cold() {
+                        self.tail_wanted.store(true, Ordering::Relaxed);
+                    }
                     let older = self.fold_older(snapshot, n - window.len())?;
                     window.fold_last_after(n, older).render(params)?
                 }

@@ -11,9 +11,11 @@
 //! up; bincode's maintainers stopped its development. Floats are written as
 //! their 8 IEEE bytes, so they come back bit for bit.
 //!
-//! A snapshot is trusted only when its version and checksum match, it was
-//! built with the tail limits in force (the tail window depends on them),
-//! and the stored row at its id still has its hash; anything else is
+//! The tail window's rows are not saved: it comes back cold, refilled from
+//! the ledger when a tail block is first asked for (see `TailWindow`).
+//!
+//! A snapshot is trusted only when its version and checksum match and the
+//! stored row at its id still has its hash; anything else is
 //! reported in one line and the ledger is rebuilt in full. Rows before the
 //! snapshot are then not verified at open: VerifyChain and the periodic
 //! background verification (`reverify.rs`) do that.
@@ -26,13 +28,14 @@ use sha2::{Digest, Sha256};
 
 use super::head::Head;
 use super::snapshot::Snapshot;
-use crate::rules::{State, TailLimits};
+use crate::rules::{State, TailLimits, TailWindow};
 use crate::store::{Store, StoreError};
 
 const MAGIC: &[u8; 8] = b"pmm-fold";
 /// The format's version: raise it whenever a persisted fold changes its
 /// fields or their meaning (an old file is then ignored and rebuilt).
-pub const VERSION: u32 = 1;
+/// (2: tail windows are no longer saved, they come back cold.)
+pub const VERSION: u32 = 2;
 const HEADER: usize = MAGIC.len() + 4 + 32;
 
 /// The snapshot file of the ledger at `db`.
@@ -79,11 +82,6 @@ pub enum Rejected {
     Checksum,
     #[error("cannot be decoded: {0}")]
     Undecodable(postcard::Error),
-    #[error("was built with a tail window of {saved:?}, the server now keeps {current:?}")]
-    TailLimits {
-        saved: TailLimits,
-        current: TailLimits,
-    },
     #[error("covers row {id}, which the ledger no longer holds (its last rows were cut off)")]
     BeyondHead { id: i64 },
     #[error("covers row {id} with hash {saved}, but that row's hash is now {stored}")]
@@ -146,22 +144,18 @@ pub fn save(path: &Path, snapshot: &Snapshot) -> Result<(), SaveError> {
     std::fs::rename(&tmp, path).map_err(failed)
 }
 
-/// The snapshot at `path` if it can be used for the ledger in `store` with
-/// the tail limits `tail`; `Ok(None)` when there is none.
+/// The snapshot at `path` if it can be used for the ledger in `store`, its
+/// tail window cold within `tail`; `Ok(None)` when there is none.
 pub fn read(path: &Path, store: &Store, tail: TailLimits) -> Result<Option<Snapshot>, Rejected> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Rejected::Unreadable(e)),
     };
-    let snapshot = decode(&bytes)?;
-    let saved = snapshot.state.tail.limits();
-    if saved != tail {
-        return Err(Rejected::TailLimits {
-            saved,
-            current: tail,
-        });
-    }
+    let mut snapshot = decode(&bytes)?;
+    // Its window holds no rows (none are saved): it is refilled from the
+    // ledger on first use, within the limits in force now.
+    snapshot.state.tail = TailWindow::new_cold(tail);
     let id = snapshot.head.last_id;
     let saved_hash = snapshot.head.last_hash.clone().unwrap_or_default();
     match store.get(id)? {

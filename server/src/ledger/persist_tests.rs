@@ -117,8 +117,18 @@ fn rebuild(store: &Store, up_to: i64) -> Snapshot {
     }
 }
 
-/// Every difference between two snapshots that a reader could see.
-fn differences(a: &Snapshot, b: &Snapshot) -> Vec<String> {
+/// Every difference between two snapshots that a reader could see, their
+/// tail windows filled from `store` where they are cold (as a server fills
+/// them on first use).
+fn differences(store: &Store, a: &Snapshot, b: &Snapshot) -> Vec<String> {
+    let warm = |s: &Snapshot| {
+        let mut s = s.clone();
+        if s.state.tail.is_cold() {
+            replay::fill_tail(store, &mut s.state, s.head.last_id).expect("fill the tail");
+        }
+        s
+    };
+    let (a, b) = (&warm(a), &warm(b));
     let mut out = Vec::new();
     if a.head != b.head {
         out.push(format!("head {:?} != {:?}", a.head, b.head));
@@ -173,7 +183,7 @@ fn snapshot_plus_replay_equals_a_full_rebuild() {
     for cut in [1, 8, 9, 500, 999, 1000, 1001, 1399, 1400] {
         let bytes = encode(&rebuild(&store, cut)).expect("encode");
         let saved = decode(&bytes).expect("decode");
-        let diffs = differences(&resume(&store, saved), &full);
+        let diffs = differences(&store, &resume(&store, saved), &full);
         assert!(diffs.is_empty(), "cut {cut}: {diffs:?}");
     }
 }
@@ -229,12 +239,12 @@ fn unusable_snapshots_are_refused() {
         Err(Rejected::NotASnapshot)
     ));
 
+    // Other tail limits: used, its window cold within the new limits.
     plant(&db, &good);
     let smaller = TailLimits { rows: 10, ..TAIL };
-    assert!(matches!(
-        read(&path, &store, smaller),
-        Err(Rejected::TailLimits { .. })
-    ));
+    let read_back = read(&path, &store, smaller).expect("read").expect("some");
+    assert!(read_back.state.tail.is_cold());
+    assert_eq!(read_back.state.tail.limits(), smaller);
 
     // The row it covers rewritten (another hash).
     let conn = write::open_connection(&db, Durability::Normal).expect("open");
@@ -288,7 +298,7 @@ fn assert_opens_to_a_full_rebuild(db: &Path, from_snapshot: Option<i64>) {
         from_snapshot
     );
     let store = Store::open_pool(db, 1).expect("pool");
-    let diffs = differences(&ledger.snapshot(), &rebuild(&store, i64::MAX));
+    let diffs = differences(&store, &ledger.snapshot(), &rebuild(&store, i64::MAX));
     assert!(diffs.is_empty(), "{diffs:?}");
 }
 
@@ -504,4 +514,48 @@ fn the_background_verification_records_a_broken_chain() {
         refused,
         Err(crate::ledger::sequencer::WriteError::ChainBroken(_))
     ));
+}
+
+/// A ledger opens with its tail window cold (no rows held); a tail block
+/// is then folded from SQLite, and the next commit fills the window, after
+/// which the same blocks come from memory — equal to a full rebuild's at
+/// every step.
+#[test]
+fn the_tail_window_opens_cold_and_fills_after_a_tail_block_is_asked_for() {
+    let (_dir, db, _store) = ledger(1200);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .expect("runtime");
+    let ledger = open(&db, 0);
+    let store = Store::open_pool(&db, 1).expect("pool");
+    let tail_block = |n: usize| {
+        let snapshot = ledger.snapshot();
+        let cached = ledger
+            .context(&snapshot, &Default::default(), Some(n))
+            .expect("context");
+        let full = rebuild(&store, snapshot.head.last_id);
+        let want = full.state.tail.fold_last(n).render(&Default::default());
+        assert_eq!(cached.block, want.expect("render"), "tail {n}");
+    };
+    assert!(ledger.snapshot().state.tail.is_cold());
+    // Appends alone leave it cold.
+    append_one(&ledger, &rt, 0);
+    assert!(ledger.snapshot().state.tail.is_cold());
+    tail_block(10);
+    tail_block(1000);
+    assert!(ledger.snapshot().state.tail.is_cold());
+    append_one(&ledger, &rt, 1);
+    let window = &ledger.snapshot().state.tail;
+    assert!(!window.is_cold());
+    assert_eq!(window.len(), TAIL.rows.min(1202));
+    for i in 2..5 {
+        append_one(&ledger, &rt, i);
+    }
+    tail_block(10);
+    tail_block(1000);
+    assert_eq!(
+        differences(&store, &ledger.snapshot(), &rebuild(&store, i64::MAX)),
+        Vec::<String>::new()
+    );
 }

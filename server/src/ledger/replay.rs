@@ -34,6 +34,16 @@ pub enum ReplayError {
     Cancelled,
 }
 
+/// Fills a cold tail window with the last stored rows up to `up_to` (see
+/// [`crate::rules::TailWindow`]). Blocking: one read of at most the
+/// window's rows.
+pub fn fill_tail(store: &Store, state: &mut State, up_to: i64) -> Result<(), StoreError> {
+    let limits = state.tail.limits();
+    let (rows, all) = store.last_rows(up_to, limits.rows, limits.bytes)?;
+    state.tail.fill(rows.into_iter().map(Arc::new), all);
+    Ok(())
+}
+
 /// Rows handed between the rebuild's two threads at a time.
 const REBUILD_BATCH: usize = 1024;
 

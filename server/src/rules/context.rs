@@ -150,23 +150,48 @@ impl TailLimits {
 /// by bytes, so that large events cannot make it hold much memory; a tail
 /// longer than the rows held is folded with the older rows read from
 /// storage by the caller ([`TailWindow::fold_last_after`]).
+///
+/// A window may be *cold*: it holds no rows and keeps none, and every tail
+/// is read from storage, until it is filled with the last rows
+/// ([`TailWindow::fill`]). A server opens every mind's window cold, so
+/// that a mind never asked for a tail block holds none of its rows; a fold
+/// snapshot saves the limits only, and comes back cold.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TailWindow {
     limits: TailLimits,
-    #[serde(with = "super::persisted::rows")]
+    #[serde(skip)]
     rows: Vector<Arc<Event>>,
+    #[serde(skip)]
     bytes: usize,
     /// Whether a row ever left the window (otherwise it holds every row).
+    #[serde(skip)]
     evicted: bool,
+    #[serde(skip, default = "cold")]
+    cold: bool,
+}
+
+/// What a window read back from a fold snapshot is.
+fn cold() -> bool {
+    true
 }
 
 impl TailWindow {
+    /// An empty window, keeping every row pushed (within its limits).
     pub fn new(limits: TailLimits) -> Self {
         TailWindow {
             limits,
             rows: Vector::new(),
             bytes: 0,
             evicted: false,
+            cold: false,
+        }
+    }
+
+    /// A window that keeps no rows until [`TailWindow::fill`]ed.
+    pub fn new_cold(limits: TailLimits) -> Self {
+        TailWindow {
+            cold: true,
+            ..TailWindow::new(limits)
         }
     }
 
@@ -174,7 +199,31 @@ impl TailWindow {
         self.limits
     }
 
+    /// Whether it keeps no rows (see [`TailWindow::new_cold`]).
+    pub fn is_cold(&self) -> bool {
+        self.cold
+    }
+
+    /// Warms a cold window with the last rows of the ledger, oldest first
+    /// (as many as its limits keep); `all` says whether they are every row
+    /// there is.
+    pub fn fill(&mut self, rows: impl IntoIterator<Item = Arc<Event>>, all: bool) {
+        *self = TailWindow::new(self.limits);
+        for ev in rows {
+            self.push(ev);
+        }
+        self.evicted |= !all;
+    }
+
+    /// Makes it cold again, dropping its rows.
+    pub fn make_cold(&mut self) {
+        *self = TailWindow::new_cold(self.limits);
+    }
+
     pub fn push(&mut self, ev: Arc<Event>) {
+        if self.cold {
+            return;
+        }
         self.bytes += ev.text_bytes();
         self.rows.push_back(ev);
         while self.rows.len() > self.limits.rows || self.bytes > self.limits.bytes {
@@ -193,7 +242,7 @@ impl TailWindow {
 
     /// Whether the last `n` rows are all held (or every row there is).
     pub fn holds(&self, n: usize) -> bool {
-        n <= self.rows.len() || !self.evicted
+        !self.cold && (n <= self.rows.len() || !self.evicted)
     }
 
     /// Rows held.
@@ -480,6 +529,44 @@ impl BlockBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rows(ids: std::ops::RangeInclusive<i64>) -> Vec<Arc<Event>> {
+        ids.map(|id| Arc::new(crate::rules::test_support::ev(id, "user", "hi", "{}")))
+            .collect()
+    }
+
+    /// A cold window keeps nothing and holds no tail; filled, it holds
+    /// what a window fed every row holds; saved, it comes back cold.
+    #[test]
+    fn a_cold_window_holds_nothing_until_filled() {
+        let limits = TailLimits::rows(3);
+        let mut cold = TailWindow::new_cold(limits);
+        for ev in rows(1..=5) {
+            cold.push(ev);
+        }
+        assert!(cold.is_cold() && cold.is_empty() && !cold.holds(1));
+
+        let mut fed = TailWindow::new(limits);
+        for ev in rows(1..=5) {
+            fed.push(ev);
+        }
+        cold.fill(rows(3..=5), false);
+        assert!(!cold.is_cold());
+        assert_eq!((cold.len(), cold.first_id()), (fed.len(), fed.first_id()));
+        assert_eq!((cold.holds(3), cold.holds(4)), (fed.holds(3), fed.holds(4)));
+        cold.push(rows(6..=6).remove(0));
+        assert_eq!((cold.len(), cold.first_id()), (3, Some(4)));
+
+        // Every row there is: longer tails are held too.
+        let mut small = TailWindow::new_cold(limits);
+        small.fill(rows(1..=2), true);
+        assert!(small.holds(3));
+
+        let bytes = postcard::to_stdvec(&cold).expect("writes");
+        let back: TailWindow = postcard::from_bytes(&bytes).expect("reads");
+        assert!(back.is_cold() && back.is_empty());
+        assert_eq!(back.limits(), limits);
+    }
 
     #[test]
     fn commitment_lines_drop_markup_markers_and_later_sentences() {

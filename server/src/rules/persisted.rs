@@ -1,7 +1,8 @@
 //! How fold state is written into the fold snapshot file
 //! (`ledger/persist.rs`): serde shapes for what serde cannot derive in a
-//! format that is not self-describing (postcard), namely JSON values and
-//! stored rows. Pure: no I/O here.
+//! format that is not self-describing (postcard), namely JSON values. Rows
+//! are not saved: a tail window comes back cold (see `TailWindow`). Pure: no
+//! I/O here.
 //!
 //! A JSON value is written as a tagged tree whose numbers keep their text
 //! (serde_json's `arbitrary_precision`), so a value read back is the value
@@ -14,8 +15,6 @@ use serde::de::Deserializer;
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
-
-use crate::event::{Event, ParsedMeta};
 
 /// A JSON value as read back (the owned side of [`JsonRef`]).
 #[derive(Deserialize)]
@@ -171,80 +170,6 @@ pub mod opt_number {
     }
 }
 
-/// A stored row as written: its columns, and why it cannot be read when it
-/// cannot (a readable meta is parsed again on first use, as a rebuild
-/// parses it).
-#[derive(Serialize, Deserialize)]
-struct Row {
-    id: i64,
-    ts: String,
-    kind: String,
-    content: String,
-    meta_text: String,
-    prev_hash: Option<String>,
-    hash: Option<String>,
-    unreadable: Option<String>,
-}
-
-#[derive(Serialize)]
-struct RowRef<'a> {
-    id: i64,
-    ts: &'a str,
-    kind: &'a str,
-    content: &'a str,
-    meta_text: &'a str,
-    prev_hash: Option<&'a str>,
-    hash: Option<&'a str>,
-    unreadable: Option<&'a str>,
-}
-
-impl<'a> From<&'a Event> for RowRef<'a> {
-    fn from(ev: &'a Event) -> Self {
-        RowRef {
-            id: ev.id,
-            ts: &ev.ts,
-            kind: &ev.kind,
-            content: &ev.content,
-            meta_text: &ev.meta_text,
-            prev_hash: ev.prev_hash.as_deref(),
-            hash: ev.hash.as_deref(),
-            unreadable: ev.parsed_meta().err().map(|e| e.0.as_str()),
-        }
-    }
-}
-
-impl From<Row> for Event {
-    fn from(row: Row) -> Event {
-        Event {
-            id: row.id,
-            ts: row.ts,
-            kind: row.kind,
-            content: row.content,
-            meta_text: row.meta_text,
-            prev_hash: row.prev_hash,
-            hash: row.hash,
-            parsed: match row.unreadable {
-                Some(reason) => ParsedMeta::unreadable(reason),
-                None => ParsedMeta::on_first_use(),
-            },
-        }
-    }
-}
-
-/// `#[serde(with = "rows")]` for the rows of a tail window.
-pub mod rows {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(rows: &Vector<Arc<Event>>, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(rows.iter().map(|ev| RowRef::from(&**ev)))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vector<Arc<Event>>, D::Error> {
-        let rows = Vec::<Row>::deserialize(d)?;
-        Ok(rows.into_iter().map(|r| Arc::new(Event::from(r))).collect())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,31 +203,5 @@ mod tests {
         assert_eq!(back.v["b"][1].to_string(), "2.50");
         assert_eq!(back.v["b"][4].as_number().map(Number::as_str), Some("NaN"));
         assert_eq!(json!(back.n), json!(h.n));
-    }
-
-    #[derive(Serialize, Deserialize)]
-    struct Window {
-        #[serde(with = "rows")]
-        rows: Vector<Arc<Event>>,
-    }
-
-    /// Rows keep their columns; an unreadable one keeps its reason.
-    #[test]
-    fn rows_round_trip_with_their_condition() {
-        let readable = crate::rules::test_support::ev(1, "user", "hi", r#"{"a": 1}"#);
-        let mut unreadable = crate::rules::test_support::ev(2, "user", "x", "{}");
-        unreadable.meta_text = "{not json".into();
-        unreadable.parsed = ParsedMeta::unreadable("column meta is NULL".into());
-        let window = Window {
-            rows: [readable, unreadable].into_iter().map(Arc::new).collect(),
-        };
-        let bytes = postcard::to_stdvec(&window).expect("writes");
-        let back: Window = postcard::from_bytes(&bytes).expect("reads");
-        assert_eq!(back.rows, window.rows);
-        assert_eq!(back.rows[0].meta_get("a"), Some(&json!(1)));
-        assert_eq!(
-            back.rows[1].parsed_meta().err().map(|e| e.0.as_str()),
-            Some("column meta is NULL")
-        );
     }
 }

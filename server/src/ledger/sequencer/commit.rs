@@ -4,7 +4,7 @@
 //! alone, so that only the failing one fails.
 
 use std::iter;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -39,6 +39,7 @@ pub(super) struct Core {
     /// Whether the ledger may be written; storage errors may worsen it.
     condition: ConditionCell,
     found_fault: Arc<OnceLock<ChainFault>>,
+    pub(super) tail_wanted: Arc<AtomicBool>,
 }
 
 /// The check mode: incremental state against a rebuild from SQLite.
@@ -84,6 +85,7 @@ impl Writer {
                 durability: options.durability,
                 condition: options.condition,
                 found_fault: options.found_fault,
+                tail_wanted: options.tail_wanted,
             },
         }
     }

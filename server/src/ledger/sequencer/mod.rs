@@ -28,7 +28,7 @@ mod publish;
 mod tests;
 
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::Connection;
@@ -201,6 +201,9 @@ pub struct SequencerOptions {
     /// A broken chain found after open by the periodic verification
     /// (`ledger/reverify.rs`): refused like one found at open.
     pub found_fault: Arc<OnceLock<ChainFault>>,
+    /// Set by a reader that found the tail window cold: the next commit
+    /// fills it from `store` (see [`crate::rules::TailWindow`]).
+    pub tail_wanted: Arc<AtomicBool>,
 }
 
 /// The state a sequencer starts from: every stored row folded.

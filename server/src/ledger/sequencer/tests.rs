@@ -53,6 +53,7 @@ fn fixture() -> Fixture {
         }),
         SequencerOptions {
             found_fault: Default::default(),
+            tail_wanted: Default::default(),
             durability: Durability::Normal,
             queue: 64,
             verify_folds_every: 0,
