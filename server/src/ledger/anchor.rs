@@ -139,6 +139,11 @@ pub struct AnchorKeeper {
     candidate: Option<Anchor>,
     written: Option<Anchor>,
     warned: bool,
+    /// The head (`None`: empty) as a checkpoint started, and as the last
+    /// complete one started: what the database file holds (`None`: no
+    /// checkpoint completed yet).
+    started: Option<Anchor>,
+    checkpointed: Option<Option<Anchor>>,
 }
 
 impl AnchorKeeper {
@@ -157,17 +162,31 @@ impl AnchorKeeper {
             candidate: None,
             written,
             warned: false,
+            started: None,
+            checkpointed: None,
         }
     }
 }
 
 impl crate::store::checkpoint::CheckpointHook for AnchorKeeper {
+    /// Written since the last complete checkpoint: the head moved (every
+    /// commit that writes a row moves it). Before the first, always.
+    fn pending(&self) -> bool {
+        self.checkpointed.as_ref() != Some(&Anchor::of(&self.published.snapshot().head))
+    }
+
     fn before(&mut self) {
-        self.candidate = Anchor::of(&self.published.snapshot().head)
+        self.started = Anchor::of(&self.published.snapshot().head);
+        self.candidate = self
+            .started
+            .clone()
             .filter(|anchor| Some(anchor) != self.written.as_ref());
     }
 
     fn after(&mut self, complete: bool) {
+        if complete {
+            self.checkpointed = Some(self.started.take());
+        }
         let Some(anchor) = self.candidate.take() else {
             return;
         };

@@ -1,14 +1,14 @@
 //! The periodic background verification of the whole stored chain: since
 //! an open from a fold snapshot verifies only the rows after it, the rows
 //! before are verified here every `--verify-every` (and by VerifyChain).
-//! One such verification runs at a time in the process; each ledger's
-//! stops when the ledger closes. A broken chain found is logged and
-//! recorded where the writer and Stats read it (appends are then refused,
-//! as for a chain found broken at open).
+//! One thread runs every open ledger's verifications, one at a time, each
+//! when due (a thread per ledger would be a thousand sleeping threads for
+//! a thousand open minds); a ledger's stops when it closes. A broken chain
+//! found is logged and recorded where the writer and Stats read it
+//! (appends are then refused, as for a chain found broken at open).
 
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 use super::cancel::Cancel;
 use super::replay::{self, ReplayError, VerifyFault};
@@ -16,19 +16,49 @@ use super::snapshot::Published;
 use crate::chain::{ChainFault, ChainFaultReason};
 use crate::store::Store;
 
-/// Held by the one verification running in the process.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// The longest the thread sleeps without looking at its list.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
 
-/// The verification thread of one ledger; dropping it stops the thread.
-#[derive(Debug)]
-pub struct Reverifier {
+/// One ledger's verifications.
+struct Entry {
+    every: Duration,
+    /// When it is next due; `None` once there is no reason to verify again
+    /// (a fault was found and recorded).
+    due: Mutex<Option<Instant>>,
+    store: Store,
+    published: Arc<Published>,
+    found: Arc<OnceLock<ChainFault>>,
     cancel: Cancel,
-    /// Dropped (or sent on) to wake the thread from its wait.
-    _wake: mpsc::Sender<()>,
+}
+
+/// The ledgers the verification thread serves (closed ones are forgotten
+/// when it next looks), and what wakes it when one is added.
+static REGISTERED: Mutex<Vec<Weak<Entry>>> = Mutex::new(Vec::new());
+static ADDED: Condvar = Condvar::new();
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A ledger's periodic verification; dropping it stops it (a verification
+/// of it in progress is cancelled).
+pub struct Reverifier {
+    entry: Arc<Entry>,
+}
+
+impl std::fmt::Debug for Reverifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reverifier")
+            .field("every", &self.entry.every)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Reverifier {
-    /// Verifies the chain every `every` (`None` when it is zero).
+    /// Verifies the chain every `every` (`None` when it is zero, or when
+    /// the thread cannot be started).
     pub fn start(
         every: Duration,
         store: Store,
@@ -38,56 +68,91 @@ impl Reverifier {
         if every.is_zero() {
             return None;
         }
-        let cancel = Cancel::new();
-        let (wake, woken) = mpsc::channel::<()>();
-        let flag = cancel.clone();
-        let spawned = std::thread::Builder::new()
-            .name("pmm-reverify".into())
-            .spawn(move || run(every, &woken, &store, &published, &found, &flag));
-        if let Err(e) = spawned {
+        if let Err(e) = start_thread() {
             tracing::warn!("cannot start the periodic chain verification: {e}");
             return None;
         }
-        Some(Reverifier {
-            cancel,
-            _wake: wake,
-        })
+        let entry = Arc::new(Entry {
+            every,
+            due: Mutex::new(Instant::now().checked_add(every)),
+            store,
+            published,
+            found,
+            cancel: Cancel::new(),
+        });
+        lock(&REGISTERED).push(Arc::downgrade(&entry));
+        ADDED.notify_one();
+        Some(Reverifier { entry })
     }
 
-    /// Stops the thread (also on drop).
+    /// Stops it (also on drop).
     pub fn stop(&self) {
-        self.cancel.cancel();
+        self.entry.cancel.cancel();
     }
 }
 
 impl Drop for Reverifier {
     fn drop(&mut self) {
-        self.cancel.cancel();
+        self.entry.cancel.cancel();
     }
 }
 
-fn run(
-    every: Duration,
-    woken: &mpsc::Receiver<()>,
-    store: &Store,
-    published: &Published,
-    found: &OnceLock<ChainFault>,
-    cancel: &Cancel,
-) {
+/// Starts the process's verification thread, once.
+fn start_thread() -> Result<(), String> {
+    static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
+    STARTED
+        .get_or_init(|| {
+            std::thread::Builder::new()
+                .name("pmm-reverify".into())
+                .spawn(run)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+}
+
+/// The verification thread: runs what is due, then sleeps until the next
+/// one is (or a ledger is added).
+fn run() {
     loop {
-        match woken.recv_timeout(every) {
-            Err(RecvTimeoutError::Timeout) => {}
-            // Woken, or the ledger is gone.
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-        }
-        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-        if cancel.is_cancelled() {
-            return;
-        }
-        if verify_once(store, published, found, cancel).is_break() {
-            return;
+        let now = Instant::now();
+        // Held weakly until its turn: a ledger closed meanwhile is skipped.
+        let due: Vec<Weak<Entry>> = {
+            let mut list = lock(&REGISTERED);
+            list.retain(|e| e.strong_count() > 0);
+            let mut due = Vec::new();
+            let mut next = now + LOOK_EVERY;
+            for entry in list.iter().filter_map(Weak::upgrade) {
+                let at = *lock(&entry.due);
+                match at {
+                    Some(at) if at <= now => due.push(Arc::downgrade(&entry)),
+                    Some(at) => next = next.min(at),
+                    None => {}
+                }
+            }
+            if due.is_empty() {
+                let wait = next.saturating_duration_since(now);
+                drop(ADDED.wait_timeout(list, wait));
+                continue;
+            }
+            due
+        };
+        for entry in due.iter().filter_map(Weak::upgrade) {
+            verify_due(&entry);
         }
     }
+}
+
+/// One due verification of a ledger, and when the next is.
+fn verify_due(entry: &Entry) {
+    if entry.cancel.is_cancelled() {
+        return;
+    }
+    let again = verify_once(&entry.store, &entry.published, &entry.found, &entry.cancel);
+    *lock(&entry.due) = match again {
+        std::ops::ControlFlow::Continue(()) => Instant::now().checked_add(entry.every),
+        std::ops::ControlFlow::Break(()) => None,
+    };
 }
 
 /// The chain fault a verification found at row `id`.
