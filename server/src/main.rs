@@ -34,22 +34,7 @@ fn return_freed_memory() {
     }
 }
 
-/// mimalloc's `mi_option_purge_delay` (its position in `mi_option_t`, which
-/// the bindings do not name; `tests::purge_delay_is_the_option_we_mean`
-/// checks it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Freed pages are handed back to the system at once rather than after
-/// a second (mimalloc 3's default): the threads that open minds come and go, and a thread that ends
-/// before its delayed purge leaves its freed pages resident (measured: an
-/// open mind's memory 0.80 → 0.49 MB; BENCHMARKS.md "Many minds").
-fn purge_freed_pages_at_once() {
-    // SAFETY: setting an option has no preconditions; it is read on use.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-}
-
 fn main() -> std::process::ExitCode {
-    purge_freed_pages_at_once();
     return_freed_memory();
     // Threads for blocking work (SQLite reads, replays) that sit idle are
     // ended after 2 s rather than tokio's 10 s, giving their memory back
@@ -165,22 +150,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The option set is mimalloc's purge delay: its default in mimalloc 3
-    /// is 1000 (ms), and it reads back what was set.
-    #[test]
-    fn purge_delay_is_the_option_we_mean() {
-        // SAFETY: reading and setting options have no preconditions.
-        unsafe {
-            assert_eq!(libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY), 1000);
-            purge_freed_pages_at_once();
-            assert_eq!(libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY), 0);
-        }
     }
 }
