@@ -42,11 +42,10 @@ use crate::store::schema::Durability;
 use crate::store::{write, Page, PageQuery, Store, StoreError};
 
 /// The memory of an open ledger besides its windows and caches (its three
-/// SQLite connections with their bounded page caches, its folds, its
-/// checkpoint thread): measured as the growth of the server's RSS per open
-/// mind of 1,000 events, its tail window cold, 0.50 MB (BENCHMARKS.md
-/// "Many minds").
-pub const OPEN_LEDGER_BYTES: u64 = 500_000;
+/// SQLite connections with their bounded page caches, its folds):
+/// measured as the growth of the server's RSS per open mind of 1,000
+/// events, its tail window cold, 0.30 MB (BENCHMARKS.md "Many minds").
+pub const OPEN_LEDGER_BYTES: u64 = 300_000;
 
 /// Memory of a row held in the tail or live window per byte of its text:
 /// the `Event` with its parsed meta (measured: 1.27 KB per row of about
