@@ -559,3 +559,32 @@ fn the_tail_window_opens_cold_and_fills_after_a_tail_block_is_asked_for() {
         Vec::<String>::new()
     );
 }
+
+/// The snapshot file this build writes, pinned (`testdata/`): a change of
+/// the format that still decodes — fields reordered, a field's meaning
+/// changed — would otherwise go unnoticed until a server misread its own
+/// files. When the format changes on purpose, raise [`VERSION`] and
+/// rewrite the file: `PMM_WRITE_PINNED_SNAPSHOT=1 cargo test -p pmm-server
+/// --lib pinned`.
+#[test]
+fn a_pinned_snapshot_file_reads_back_to_the_same_state() {
+    let pinned =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ledger/testdata/fold-snapshot.bin");
+    let (_dir, _db, store) = ledger(400);
+    let full = rebuild(&store, i64::MAX);
+    if std::env::var_os("PMM_WRITE_PINNED_SNAPSHOT").is_some() {
+        std::fs::write(&pinned, encode(&full).expect("encode")).expect("write the pinned file");
+    }
+    let bytes = std::fs::read(&pinned).expect("the pinned snapshot file");
+    let saved = decode(&bytes).unwrap_or_else(|e| {
+        panic!("the pinned snapshot file {e}: if the format changed on purpose, raise VERSION and rewrite the file (see this test's comment)")
+    });
+    let diffs: Vec<String> = differences(&store, &saved, &full)
+        .iter()
+        .map(|d| d.chars().take(300).collect())
+        .collect();
+    assert!(
+        diffs.is_empty(),
+        "the pinned snapshot file decodes to another state (raise VERSION if the format changed): {diffs:?}"
+    );
+}
