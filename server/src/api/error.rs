@@ -171,7 +171,8 @@ fn write(e: WriteError, message: String) -> Status {
             Status::resource_exhausted(message)
         }
         WriteError::Storage { .. } | WriteError::WriterFailed => internal(message),
-        WriteError::ShuttingDown => Status::unavailable(message),
+        WriteError::ShuttingDown | WriteError::MindClosed => Status::unavailable(message),
+        WriteError::MindDeleted => Status::not_found(message),
         WriteError::NotWritable(condition) => match condition {
             Condition::ReadOnly { .. } => Status::failed_precondition(message),
             Condition::Damaged { .. } | Condition::AnchorMismatch { .. } => {

@@ -29,7 +29,7 @@ use super::saver::{SaveOutcome, Saver};
 use super::search::{self, SearchQuery, SearchResult};
 use super::sequencer::{
     AppendBatch, AppendOutcome, ImportBatch, ImportOutcome, Sequencer, SequencerOptions,
-    SequencerStats, WriteError,
+    SequencerStats, StopReason, WriteError,
 };
 use super::snapshot::{Published, Snapshot};
 use super::views::{self, ProjectionView};
@@ -605,9 +605,15 @@ impl Ledger {
         &self.saver
     }
 
-    /// Refuses new writes and waits for what is queued to be written.
-    pub async fn stop_writer(&self) {
-        self.sequencer.stop().await;
+    /// Refuses new writes (saying why: `ending`) and waits for what is
+    /// queued to be written.
+    pub async fn stop_writer(&self, ending: Ending) {
+        let reason = match ending {
+            Ending::ShuttingDown => StopReason::ShuttingDown,
+            Ending::Closed => StopReason::MindClosed,
+            Ending::Deleted => StopReason::MindDeleted,
+        };
+        self.sequencer.stop(reason).await;
     }
 }
 

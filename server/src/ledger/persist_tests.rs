@@ -422,7 +422,7 @@ fn snapshots_are_saved_every_n_events_and_at_close() {
         append_one(&ledger, &rt, 4);
         assert_eq!(saved_id(&ledger), Some(25));
         append_one(&ledger, &rt, 5);
-        rt.block_on(ledger.stop_writer());
+        rt.block_on(ledger.stop_writer(crate::ledger::hub::Ending::ShuttingDown));
         assert_eq!(
             ledger.save_snapshot().expect("save"),
             SaveOutcome::Written { last_id: 26 }

@@ -191,7 +191,7 @@ impl Lifecycle<String, OpenMind> for Closer {
 /// after), and drops it off the runtime (dropping joins its threads).
 async fn close(name: &str, ledger: Arc<Ledger>, ending: Ending) {
     ledger.end_subscriptions(ending);
-    ledger.stop_writer().await;
+    ledger.stop_writer(ending).await;
     let name = name.to_string();
     let dropped = tokio::task::spawn_blocking(move || {
         if let Err(e) = ledger.save_snapshot() {

@@ -158,6 +158,30 @@ pub enum WriteError {
     WriterFailed,
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("the mind was closed to make room for others while this write waited; nothing of it was written: retry (it is opened again)")]
+    MindClosed,
+    #[error("the mind was deleted while this write waited; nothing of it was written")]
+    MindDeleted,
+}
+
+/// Why a sequencer stops taking writes (what a write refused after it is
+/// told).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    ShuttingDown,
+    /// Closed to make room in the set of open minds.
+    MindClosed,
+    MindDeleted,
+}
+
+impl StopReason {
+    fn error(self) -> WriteError {
+        match self {
+            StopReason::ShuttingDown => WriteError::ShuttingDown,
+            StopReason::MindClosed => WriteError::MindClosed,
+            StopReason::MindDeleted => WriteError::MindDeleted,
+        }
+    }
 }
 
 impl WriteError {
@@ -245,8 +269,8 @@ struct Queue {
     /// A flush is running, on a caller's task or its own: it empties
     /// `jobs` before clearing this.
     flushing: bool,
-    /// Stopping: new requests are refused.
-    closed: bool,
+    /// Stopping: new requests are refused, saying why.
+    closed: Option<StopReason>,
     /// A flush panicked: new requests are refused.
     failed: bool,
 }
@@ -307,8 +331,8 @@ impl Sequencer {
             if queue.failed {
                 return Err(WriteError::WriterFailed);
             }
-            if queue.closed {
-                return Err(WriteError::ShuttingDown);
+            if let Some(reason) = queue.closed {
+                return Err(reason.error());
             }
             queue.jobs.push_back(job);
             !std::mem::replace(&mut queue.flushing, true)
@@ -329,9 +353,9 @@ impl Sequencer {
         answer.await.map_err(|_| WriteError::ShuttingDown)?
     }
 
-    /// Refuses new writes ([`WriteError::ShuttingDown`]) and waits until
+    /// Refuses new writes (with the error `reason` gives) and waits until
     /// the jobs already queued are written and answered.
-    pub async fn stop(&self) {
+    pub async fn stop(&self, reason: StopReason) {
         let idle = self.shared.idle.notified();
         tokio::pin!(idle);
         // Registered before looking, so that the end of a flush between the
@@ -339,7 +363,7 @@ impl Sequencer {
         idle.as_mut().enable();
         let flushing = {
             let mut queue = lock(&self.shared.queue);
-            queue.closed = true;
+            queue.closed.get_or_insert(reason);
             queue.flushing
         };
         if flushing {
@@ -409,7 +433,7 @@ fn end_if_idle(shared: &Shared) -> bool {
         return false;
     }
     queue.flushing = false;
-    if queue.closed {
+    if queue.closed.is_some() {
         shared.idle.notify_waiters();
     }
     true

@@ -297,7 +297,7 @@ async fn stop_writes_what_is_queued_then_refuses() {
     assert!(!lock(&f.sequencer.shared.queue).jobs.is_empty());
     let stopping = {
         let sequencer = f.sequencer.clone();
-        tokio::spawn(async move { sequencer.stop().await })
+        tokio::spawn(async move { sequencer.stop(super::StopReason::ShuttingDown).await })
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(!stopping.is_finished(), "stop waits for the queue");
@@ -413,4 +413,28 @@ async fn verbatim_is_refused_once_an_append_wrote_a_row() {
     let err = f.sequencer.import(verbatim(2..=2)).await.unwrap_err();
     assert!(matches!(err, WriteError::VerbatimNotEmpty { ref head } if head.last_id == 1));
     assert_eq!(stored(&f.store).len(), 1, "nothing written");
+}
+
+/// A write after the sequencer stopped says why it stopped: a deleted
+/// mind, a mind closed to make room, the server shutting down; nothing of
+/// it is written.
+#[tokio::test]
+async fn a_write_after_stop_says_why_it_stopped() {
+    for (reason, expected) in [
+        (super::StopReason::MindDeleted, "deleted"),
+        (super::StopReason::MindClosed, "closed to make room"),
+        (super::StopReason::ShuttingDown, "shutting down"),
+    ] {
+        let f = fixture();
+        f.sequencer.stop(reason).await;
+        // A second stop keeps the first reason.
+        f.sequencer.stop(super::StopReason::ShuttingDown).await;
+        let late = f
+            .sequencer
+            .append(batch(vec![new_event("late", None)]))
+            .await;
+        let message = late.expect_err("refused").to_string();
+        assert!(message.contains(expected), "{reason:?}: {message}");
+        assert!(stored(&f.store).is_empty());
+    }
 }

@@ -91,7 +91,9 @@ class MindsServicer:
     def DeleteMind(self, request, context):
         """Moves a mind's folder to the data directory's trash (`.trash/`), after
         closing it: its subscriptions end with UNAVAILABLE, its queued appends
-        are written first. `confirm` must repeat the name (FAILED_PRECONDITION
+        are written first (one arriving while it closes is refused NOT_FOUND,
+        "the mind was deleted…", nothing of it written). `confirm` must repeat
+        the name (FAILED_PRECONDITION
         otherwise); the mind `default` cannot be deleted (FAILED_PRECONDITION).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
