@@ -122,7 +122,9 @@ fn run() {
             list.retain(|e| e.strong_count() > 0);
             let mut due = Vec::new();
             let mut next = now + LOOK_EVERY;
-            for entry in list.iter().filter_map(Weak::upgrade) {
+            // A stopped ledger (closing) is never due again.
+            let live = list.iter().filter_map(Weak::upgrade);
+            for entry in live.filter(|e| !e.cancel.is_cancelled()) {
                 let at = *lock(&entry.due);
                 match at {
                     Some(at) if at <= now => due.push(Arc::downgrade(&entry)),
@@ -138,7 +140,13 @@ fn run() {
             due
         };
         for entry in due.iter().filter_map(Weak::upgrade) {
-            verify_due(&entry);
+            // A panic verifying one ledger must not end the thread that
+            // verifies them all (that ledger is not verified again).
+            let one = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| verify_due(&entry)));
+            if one.is_err() {
+                *lock(&entry.due) = None;
+                tracing::error!("a periodic chain verification panicked; the others go on");
+            }
         }
     }
 }

@@ -121,9 +121,16 @@ fn round() {
         let Some(entry) = weak.upgrade() else {
             continue;
         };
-        let mut entry = lock(&entry);
-        if entry.hook.pending() {
-            entry.checkpoint();
+        // A panic checkpointing one ledger must not end the thread that
+        // checkpoints them all.
+        let one = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut entry = lock(&entry);
+            if entry.hook.pending() {
+                entry.checkpoint();
+            }
+        }));
+        if one.is_err() {
+            tracing::error!("a checkpoint panicked; the others go on");
         }
     }
 }
