@@ -97,9 +97,12 @@ impl Writer {
     }
 
     /// Whether committing `events` more events takes long enough to leave
-    /// the async runtime's worker for (an fsync, or a fold check).
+    /// the async runtime's worker for (an fsync, a fold check, or filling
+    /// the tail window: up to `--max-tail` rows read from SQLite).
     pub(super) fn is_slow(&self, events: usize) -> bool {
-        self.core.durability == Durability::Full || self.core.check.due(events)
+        self.core.durability == Durability::Full
+            || self.core.check.due(events)
+            || self.core.tail_fill_due()
     }
 
     /// Commits a group in one transaction, isolating a storage failure.

@@ -122,6 +122,11 @@ impl Core {
         }
     }
 
+    /// Whether the next commit fills the tail window.
+    pub(super) fn tail_fill_due(&self) -> bool {
+        self.state.tail.is_cold() && self.tail_wanted.load(Ordering::Relaxed)
+    }
+
     /// Fills a cold tail window that a reader asked for, from the rows
     /// just committed and those before (a failed read leaves it cold:
     /// tail blocks are then read from SQLite, as before).
