@@ -176,22 +176,27 @@ async fn follow_condition(
         if *stopping.borrow() {
             return;
         }
-        if writable {
-            set_health(&health, ServingStatus::Serving).await;
-        } else {
-            for name in ["", v1::ledger_server::SERVICE_NAME] {
-                health
-                    .set_service_status(name, ServingStatus::NotServing)
-                    .await;
-            }
-            health
-                .set_service_status(v1::mind_server::SERVICE_NAME, ServingStatus::Serving)
-                .await;
-        }
+        show_condition(&health, writable).await;
         tokio::select! {
             changed = condition.changed() => if changed.is_err() { return },
             _ = stopping.changed() => return,
         }
+    }
+}
+
+/// The health statuses for a ledger that can (or cannot) be written.
+async fn show_condition(health: &HealthReporter, writable: bool) {
+    if writable {
+        set_health(health, ServingStatus::Serving).await;
+    } else {
+        for name in ["", v1::ledger_server::SERVICE_NAME] {
+            health
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+        health
+            .set_service_status(v1::mind_server::SERVICE_NAME, ServingStatus::Serving)
+            .await;
     }
 }
 
@@ -294,6 +299,11 @@ async fn serve(
                 other => ServeError::Mind(other),
             })?;
             gate.open(Arc::clone(&registry));
+            // Shown before start-up counts as done, so that health is
+            // current once `ready` returns; then followed.
+            if !*stopping.borrow() {
+                show_condition(&health, ledger.condition().get().is_writable()).await;
+            }
             tokio::spawn(follow_condition(
                 health.clone(),
                 ledger.condition().watch(),
