@@ -12,6 +12,7 @@ pub mod security;
 pub mod server;
 pub mod source;
 pub mod store;
+pub mod sync;
 #[cfg(feature = "test-certs")]
 pub mod test_certs;
 pub mod tls;

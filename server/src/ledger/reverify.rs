@@ -7,7 +7,7 @@
 //! found is logged and recorded where the writer and Stats read it
 //! (appends are then refused, as for a chain found broken at open).
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use super::cancel::Cancel;
@@ -15,6 +15,7 @@ use super::replay::{self, ReplayError, VerifyFault};
 use super::snapshot::Published;
 use crate::chain::{ChainFault, ChainFaultReason};
 use crate::store::Store;
+use crate::sync::lock;
 
 /// The longest the thread sleeps without looking at its list.
 const LOOK_EVERY: Duration = Duration::from_secs(1);
@@ -35,12 +36,6 @@ struct Entry {
 /// when it next looks), and what wakes it when one is added.
 static REGISTERED: Mutex<Vec<Weak<Entry>>> = Mutex::new(Vec::new());
 static ADDED: Condvar = Condvar::new();
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// A ledger's periodic verification; dropping it stops it (a verification
 /// of it in progress is cancelled).

@@ -107,7 +107,7 @@ impl Saver {
         if !snapshot.state.chain.ok() || self.0.found_fault.get().is_some() {
             return Ok(SaveOutcome::NotSaved("the hash chain is broken"));
         }
-        let mut written = self.0.written.lock().unwrap_or_else(|p| p.into_inner());
+        let mut written = crate::sync::lock(&self.0.written);
         if *written == last_id {
             return Ok(SaveOutcome::UpToDate { last_id });
         }

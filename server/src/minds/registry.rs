@@ -132,9 +132,7 @@ struct Closing {
 
 impl Closing {
     fn lock(&self) -> MutexGuard<'_, HashMap<String, watch::Receiver<bool>>> {
-        self.minds
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.minds)
     }
 
     /// Waits until every close in progress now is done.

@@ -16,13 +16,14 @@
 //! takes longer and each checkpoint covers more commits.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
 use super::schema::{self, Durability};
 use super::StoreError;
+use crate::sync::lock;
 
 /// How often each written ledger is checkpointed (at most).
 const INTERVAL: Duration = Duration::from_millis(250);
@@ -88,12 +89,6 @@ fn start_thread() -> Result<(), StoreError> {
         name: "checkpoint",
         source: std::io::Error::other(reason),
     })
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The checkpoint thread: a round every [`INTERVAL`] (or as soon as the

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::state::ConnState;
 use super::Settings;
+use crate::sync::lock;
 
 /// The shortest and longest pause between two sweeps.
 const TICK_MIN: Duration = Duration::from_millis(10);
@@ -45,11 +46,6 @@ impl Drop for Watched {
     fn drop(&mut self) {
         lock(&self.registry.conns).remove(&self.id);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding the lock leaves nothing half-done here.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Sweeper {

@@ -51,9 +51,7 @@ impl Window {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.inner)
     }
 
     /// Adds committed rows (in id order), evicting the oldest beyond the

@@ -29,7 +29,7 @@ mod tests;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::Connection;
 use serde_json::Value;
@@ -45,6 +45,7 @@ use crate::event::Event;
 use crate::rules::State;
 use crate::store::schema::Durability;
 use crate::store::Store;
+use crate::sync::lock;
 
 pub use self::clock::now_ts;
 
@@ -371,14 +372,6 @@ impl Sequencer {
         }
         tracing::debug!("sequencer stopped");
     }
-}
-
-/// The queue and the writer stay usable after a panic elsewhere while they
-/// were held: a flush that panics is cleaned up by [`FlushGuard`].
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Writes groups until the queue is empty, letting the runtime's other
