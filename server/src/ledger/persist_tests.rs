@@ -100,6 +100,16 @@ fn insert(db: &Path, events: &[Event]) {
     tx.commit().expect("commit");
 }
 
+/// Rewrites the content of row `id` behind the server's back.
+fn tamper(db: &Path, id: i64, content: &str) {
+    let conn = write::open_connection(db, Durability::Normal).expect("open");
+    conn.execute(
+        "UPDATE events SET content = ?1 WHERE id = ?2",
+        rusqlite::params![content, id],
+    )
+    .expect("tamper");
+}
+
 /// A ledger file holding `n` rows, and its store.
 fn ledger(n: i64) -> (tempfile::TempDir, PathBuf, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -357,10 +367,7 @@ fn open_uses_a_good_snapshot_and_rebuilds_past_a_bad_one() {
 fn a_broken_link_after_the_snapshot_is_found_at_open() {
     let (_dir, db, store) = ledger(300);
     plant(&db, &encode(&rebuild(&store, 200)).expect("encode"));
-    let conn = write::open_connection(&db, Durability::Normal).expect("open");
-    conn.execute("UPDATE events SET content = 'tampered' WHERE id = 250", [])
-        .expect("tamper");
-    drop(conn);
+    tamper(&db, 250, "tampered");
     let ledger = open(&db, 0);
     assert_eq!(
         ledger.stats().expect("stats").rebuild.from_snapshot,
@@ -458,10 +465,7 @@ fn nothing_is_saved_of_an_empty_ledger_or_a_broken_chain() {
     ));
     drop(empty);
     let (_dir, db, _store) = ledger(50);
-    let conn = write::open_connection(&db, Durability::Normal).expect("open");
-    conn.execute("UPDATE events SET content = 'x' WHERE id = 10", [])
-        .expect("tamper");
-    drop(conn);
+    tamper(&db, 10, "x");
     let ledger = open(&db, 0);
     assert!(matches!(
         ledger.save_snapshot(),
@@ -476,10 +480,7 @@ fn nothing_is_saved_of_an_empty_ledger_or_a_broken_chain() {
 fn the_background_verification_records_a_broken_chain() {
     let (_dir, db, store) = ledger(300);
     plant(&db, &encode(&rebuild(&store, 280)).expect("encode"));
-    let conn = write::open_connection(&db, Durability::Normal).expect("open");
-    conn.execute("UPDATE events SET content = 'x' WHERE id = 10", [])
-        .expect("tamper");
-    drop(conn);
+    tamper(&db, 10, "x");
     let mut cfg = config(&db, 0);
     cfg.verify_every = Duration::from_millis(20);
     let ledger = Ledger::open(cfg, &Progress::default()).expect("open");

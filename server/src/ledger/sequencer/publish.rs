@@ -131,9 +131,10 @@ impl Core {
     /// just committed and those before (a failed read leaves it cold:
     /// tail blocks are then read from SQLite, as before).
     fn fill_tail_if_wanted(&mut self) {
-        if !self.state.tail.is_cold() || !self.tail_wanted.swap(false, Ordering::Relaxed) {
+        if !self.tail_fill_due() {
             return;
         }
+        self.tail_wanted.store(false, Ordering::Relaxed);
         if let Err(e) = replay::fill_tail(&self.check.store, &mut self.state, self.head.last_id) {
             tracing::warn!("cannot fill the tail window: {e}");
         }
